@@ -1,0 +1,1 @@
+"""Citizen assistant for administrative procedures (thủ tục hành chính)."""

@@ -1,0 +1,161 @@
+"""Turning a retrieved procedure into a short Vietnamese answer with its citation.
+
+The answer quotes the section the question asks about ("cần giấy tờ gì" →
+documents), never more than a screen, and always ends with where it comes
+from. Missing information is said to be missing, with where to ask.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.procedure import SECTION_TITLES, Detail, Procedure, Section
+from bot.text import fold, has_diacritics, normalize
+
+MAX_LINES = 10
+MAX_CHARS = 900
+
+# Cues in Vietnamese. A question typed with diacritics is matched against them
+# as written ("phi chính phủ" is not about fees); one typed without, against
+# their diacritic-free forms too. The first section whose cue matches wins, so
+# the more specific sections come first.
+_CUES: list[tuple[Section, str]] = [
+    (
+        Section.FEES,
+        r"lệ phí|phí|bao nhiêu tiền|mất tiền|tốn tiền|hết bao nhiêu|chi phí|miễn phí|tiền|rẻ hơn|"
+        r"giá bao nhiêu|nộp bao nhiêu",
+    ),
+    (
+        Section.TIME,
+        r"bao lâu|mấy ngày|bao nhiêu ngày|thời gian|thời hạn|khi nào (thì )?(có|nhận|lấy)|"
+        r"bao giờ (thì )?(có|nhận|lấy)|mất bao lâu|lâu không|nhanh",
+    ),
+    (
+        Section.DOCUMENTS,
+        r"giấy tờ|hồ sơ gồm|hồ sơ cần|thành phần|cần (những )?gì|mang (theo )?(những )?gì|"
+        r"chuẩn bị (những )?gì|cần mang|cần chuẩn bị|những giấy|tờ khai|mẫu đơn",
+    ),
+    (
+        Section.WHERE,
+        r"ở đâu|nơi nào|chỗ nào|cơ quan nào|nộp (ở )?đâu|đến đâu|trực tuyến|online|qua mạng|"
+        r"bưu chính|bưu điện|dịch vụ công|nộp qua",
+    ),
+    (Section.CONDITIONS, r"điều kiện|ai được|có được không|được không|đối tượng"),
+    (
+        Section.STEPS,
+        r"các bước|trình tự|quy trình|cách làm|làm thế nào|làm sao|như thế nào|thế nào|"
+        r"hướng dẫn|thủ tục ra sao",
+    ),
+    (Section.RESULT, r"kết quả|nhận được gì|được cấp gì"),
+    (Section.LEGAL, r"căn cứ|luật nào|quy định nào|văn bản nào|nghị định|thông tư"),
+]
+SECTION_CUES = [(section, re.compile(rf"\b({cue})\b")) for section, cue in _CUES]
+UNACCENTED_SECTION_CUES = [(section, re.compile(rf"\b({cue}|{fold(cue)})\b")) for section, cue in _CUES]
+
+SECTION_LEADS: dict[Section, str] = {
+    Section.DOCUMENTS: "Hồ sơ cần chuẩn bị cho thủ tục “{name}”:",
+    Section.FEES: "Phí, lệ phí của thủ tục “{name}”:",
+    Section.TIME: "Thời hạn giải quyết thủ tục “{name}”:",
+    Section.WHERE: "Nơi nộp và cách nộp hồ sơ thủ tục “{name}”:",
+    Section.STEPS: "Các bước thực hiện thủ tục “{name}”:",
+    Section.CONDITIONS: "Điều kiện thực hiện thủ tục “{name}”:",
+    Section.RESULT: "Kết quả của thủ tục “{name}”:",
+    Section.LEGAL: "Căn cứ pháp lý của thủ tục “{name}”:",
+}
+
+
+def detect_section(question: str) -> Section | None:
+    """The aspect a question asks about; the typing style is judged before
+    abbreviations are expanded (``dk`` → ``đăng ký`` adds diacritics)."""
+    cues = SECTION_CUES if has_diacritics(question) else UNACCENTED_SECTION_CUES
+    normalized = normalize(question)
+    for section, cue in cues:
+        if cue.search(normalized):
+            return section
+    return None
+
+
+def _shorten(text: str, url: str) -> str:
+    lines = text.splitlines()
+    shortened = "\n".join(lines[:MAX_LINES])
+    if len(shortened) > MAX_CHARS:
+        shortened = shortened[:MAX_CHARS].rsplit(" ", 1)[0] + "…"
+    if shortened != text:
+        shortened += f"\n(Xem đầy đủ: {url})"
+    return shortened
+
+
+def citation(procedure: Procedure) -> str:
+    parts = [f"Nguồn: thủ tục “{procedure.name}”, mã {procedure.code}"]
+    if procedure.legal_basis:
+        parts.append("căn cứ: " + "; ".join(procedure.legal_basis[:2]))
+    parts.append(f"ngày rà soát: {procedure.last_reviewed}" if procedure.last_reviewed else procedure.source)
+    text = "; ".join(parts) + "."
+    if procedure.needs_review:
+        text += " Thông tin đang chờ cán bộ rà soát."
+    return text
+
+
+def _overview(procedure: Procedure) -> str:
+    facts = [f"Thủ tục “{procedure.name}”"]
+    if procedure.agency:
+        facts.append(f"do {procedure.agency} giải quyết")
+    if procedure.processing_time:
+        facts.append(f"thời hạn giải quyết: {procedure.processing_time}")
+    text = ", ".join(facts) + "."
+    fees = procedure.section_text(Section.FEES)
+    if fees:
+        text += "\n" + SECTION_TITLES[Section.FEES] + ":\n" + fees
+    others = [SECTION_TITLES[s].lower() for s in procedure.available_sections() if s is not Section.FEES]
+    if others:
+        text += "\nBạn có thể hỏi thêm về: " + ", ".join(others) + "."
+    return text
+
+
+def answer_text(procedure: Procedure, section: Section | None, helpdesk: str) -> str:
+    """The answer for one procedure, ending with its citation."""
+    if procedure.detail is Detail.CATALOG:
+        body = (
+            f"Thủ tục “{procedure.name}” (mã {procedure.code}) chưa có hướng dẫn chi tiết trong cơ sở dữ liệu "
+            f"của trợ lý. Bạn xem hướng dẫn đầy đủ tại {procedure.portal_url} hoặc hỏi {helpdesk}."
+        )
+        return body
+    if section is None or section is Section.OVERVIEW:
+        body = _overview(procedure)
+    else:
+        content = procedure.section_text(section)
+        if content:
+            body = SECTION_LEADS[section].format(name=procedure.name) + "\n" + _shorten(content, procedure.portal_url)
+        else:
+            body = (
+                f"Cơ sở dữ liệu chưa có thông tin về {SECTION_TITLES[section].lower()} của thủ tục "
+                f"“{procedure.name}”. Bạn xem tại {procedure.portal_url} hoặc hỏi {helpdesk}."
+            )
+    return body + "\n" + citation(procedure)
+
+
+def clarify_text(names: list[str]) -> str:
+    options = "\n".join(f"{i}. {name}" for i, name in enumerate(names, 1))
+    return f"Bạn muốn hỏi về thủ tục nào? Vui lòng chọn một trong các thủ tục sau:\n{options}"
+
+
+def abstain_text(helpdesk: str) -> str:
+    return (
+        "Xin lỗi, tôi chưa tìm được thông tin đủ chắc chắn để trả lời câu hỏi này. "
+        f"Bạn vui lòng liên hệ {helpdesk} để được hướng dẫn. "
+        "Câu hỏi của bạn đã được ghi lại để cán bộ bổ sung thông tin."
+    )
+
+
+def out_of_scope_text() -> str:
+    return (
+        "Xin lỗi, tôi là trợ lý hướng dẫn thủ tục hành chính nên chưa thể giúp về nội dung này. "
+        "Bạn có thể hỏi tôi về giấy tờ, phí, thời hạn, nơi nộp hồ sơ của các thủ tục như "
+        "đăng ký tạm trú, làm căn cước, đăng ký khai sinh…"
+    )
+
+
+def invalid_text() -> str:
+    return (
+        "Xin lỗi, tôi chưa đọc được câu hỏi. Bạn vui lòng nhập câu hỏi bằng chữ, ví dụ: “làm căn cước cần giấy tờ gì?”"
+    )

@@ -1,0 +1,149 @@
+"""The procedure Q&A core: question in, short cited answer (or an honest 'I don't know') out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot import answers
+from bot.confidence import ConfidenceModel, looks_administrative
+from bot.embedder import Embedder
+from bot.index import SearchIndex
+from bot.procedure import Procedure, Section
+from bot.ranking import Ranker
+from bot.retriever import Retriever, SearchResult
+from bot.settings import Settings
+from bot.store import KnowledgeStore
+from bot.text import MAX_QUESTION_CHARS, clean, fold, words
+
+CLARIFY_CHOICES = 3
+
+
+@dataclass
+class Choice:
+    code: str
+    name: str
+
+
+@dataclass
+class Reply:
+    kind: str  # "answer" | "clarify" | "abstain" | "out_of_scope" | "invalid"
+    text: str
+    confidence: float = 0.0
+    procedure_code: str | None = None
+    procedure_name: str | None = None
+    section: str | None = None
+    portal_url: str | None = None
+    choices: list[Choice] = field(default_factory=list)
+
+    @property
+    def abstained(self) -> bool:
+        return self.kind in {"abstain", "out_of_scope", "invalid"}
+
+
+def load_retriever(settings: Settings, embedder: Embedder | None = None, ranker: Ranker | None = None) -> Retriever:
+    store = KnowledgeStore(settings.database_url)
+    return Retriever(
+        SearchIndex.load(settings.index_dir),
+        store.procedures(),
+        embedder or Embedder(settings.model_dir),
+        ranker or Ranker.load(settings.ranker_file),
+    )
+
+
+# Words that say what is asked but not about which procedure.
+_GENERIC_WORDS = frozenset(
+    (
+        "cho toi hoi xin muon can phai lam the nao nhu gi nhung giay to ho so gom co khong duoc bao "
+        "nhieu tien lau may ngay o dau noi nop thu tuc phi le thoi gian mat het cac buoc va voi a ah "
+        "nhe vay roi di em anh chi ban minh"
+    ).split()
+)
+
+
+def _readable(question: str) -> bool:
+    """Mostly Vietnamese/Latin letters, digits and punctuation: not binary noise."""
+    text = question.replace(" ", "")
+    letters = sum(ch.isalpha() for ch in text)
+    usual = sum(
+        (ch.isascii() and ch.isprintable()) or "\u00c0" <= ch <= "\u024f" or "\u1e00" <= ch <= "\u1eff" for ch in text
+    )
+    return letters >= 2 and letters >= 0.5 * len(text) and usual >= 0.8 * len(text)
+
+
+class Assistant:
+    def __init__(
+        self,
+        store: KnowledgeStore,
+        retriever: Retriever,
+        confidence: ConfidenceModel,
+        helpdesk: str,
+    ) -> None:
+        self.store = store
+        self.retriever = retriever
+        self.confidence = confidence
+        self.helpdesk = helpdesk
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
+        return cls(
+            KnowledgeStore(settings.database_url),
+            load_retriever(settings, embedder),
+            ConfidenceModel.load(settings.calibration_file),
+            settings.helpdesk,
+        )
+
+    def search(self, question: str) -> SearchResult:
+        return self.retriever.search(clean(question)[:MAX_QUESTION_CHARS])
+
+    def ask(self, question: str) -> Reply:
+        question = clean(question)[:MAX_QUESTION_CHARS]
+        if not _readable(question):
+            return Reply("invalid", answers.invalid_text())
+        return self.reply(self.retriever.search(question))
+
+    def reply(self, result: SearchResult, log_unanswered: bool = True) -> Reply:
+        """Decide between answering, asking back and abstaining for a search result."""
+        section = answers.detect_section(result.question)
+        confidence = self.confidence.probability(result)
+        candidates = result.candidates
+        if confidence < self.confidence.clarify_threshold or not candidates:
+            return self._decline(result, confidence, log_unanswered)
+        if confidence < self.confidence.answer_threshold or self._only_asks_about(result, section):
+            choices = [Choice(c.procedure.code, c.procedure.name) for c in candidates[:CLARIFY_CHOICES]]
+            return Reply("clarify", answers.clarify_text([c.name for c in choices]), confidence, choices=choices)
+        return self._answer(candidates[0].procedure, section, confidence)
+
+    def answer_for(self, code: str, question: str) -> Reply | None:
+        """The answer once the citizen has picked a procedure from the choices."""
+        procedure = self.retriever.procedures.get(code)
+        if procedure is None:
+            return None
+        return self._answer(procedure, answers.detect_section(question), 1.0)
+
+    def _answer(self, procedure: Procedure, section: Section | None, confidence: float) -> Reply:
+        return Reply(
+            "answer",
+            answers.answer_text(procedure, section, self.helpdesk),
+            confidence,
+            procedure.code,
+            procedure.name,
+            (section or Section.OVERVIEW).value,
+            procedure.portal_url,
+        )
+
+    @staticmethod
+    def _only_asks_about(result: SearchResult, section: Section | None) -> bool:
+        """'cần giấy tờ gì?' names an aspect but no procedure: ask which one."""
+        return section is not None and all(fold(w) in _GENERIC_WORDS for w in words(result.normalized))
+
+    def _decline(self, result: SearchResult, confidence: float, log_unanswered: bool) -> Reply:
+        if not looks_administrative(result.normalized):
+            return Reply("out_of_scope", answers.out_of_scope_text(), confidence)
+        if log_unanswered:
+            self.store.log_unanswered(
+                result.question,
+                "low_confidence",
+                confidence,
+                [c.procedure.code for c in result.candidates[:5]],
+            )
+        return Reply("abstain", answers.abstain_text(self.helpdesk), confidence)

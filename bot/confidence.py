@@ -1,0 +1,111 @@
+"""Calibrated confidence that the top procedure is the right one.
+
+A logistic model over retrieval signals, fitted by ``citizenbot calibrate`` on
+development questions (right top-1 answers against wrong ones and
+out-of-scope questions) and stored in ``knowledge/calibration.json``. Below
+``clarify_threshold`` the assistant abstains; between the two thresholds it
+asks which procedure the citizen means; above ``answer_threshold`` it answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.retriever import SearchResult
+from bot.text import fold
+
+FEATURES = [
+    "share",
+    "score_gap",
+    "lex_name",
+    "dense_name",
+    "dense_faq",
+    "question_cover",
+    "query_weight",
+    "administrative",
+]
+
+# Words that make a question about public administration even when nothing
+# matches: such a question is logged for staff rather than waved off as off-topic.
+_ADMINISTRATIVE = re.compile(
+    r"\b(thu tuc|ho so|giay|dang ky|cap lai|cap doi|xin cap|chung thuc|cong chung|chung nhan|xac nhan|"
+    r"le phi|ubnd|uy ban|cong an|mot cua|dich vu cong|tam tru|tam vang|thuong tru|ho khau|luu tru|cu tru|"
+    r"can cuoc|cmnd|ho chieu|khai sinh|ket hon|ly hon|khai tu|ho tich|trich luc|giam ho|con nuoi|"
+    r"ly lich|tu phap|bao hiem|bhxh|bhyt|tro cap|luong huu|that nghiep|thai san|nguoi co cong|"
+    r"giay phep|bang lai|so do|dat dai|thua dat|xay dung|kinh doanh|thue|hai quan|tau ca|xe may|o to|"
+    r"dang kiem|hoc phi|chuyen truong|van bang|nghia vu quan su|khieu nai|to cao)\b"
+)
+
+
+def looks_administrative(normalized_question: str) -> bool:
+    return bool(_ADMINISTRATIVE.search(fold(normalized_question)))
+
+
+def features(result: SearchResult) -> np.ndarray:
+    candidates = result.candidates
+    if not candidates:
+        return np.zeros(len(FEATURES), dtype=np.float64)
+    top = candidates[0]
+    return np.array(
+        [
+            top.probability,
+            top.score - candidates[1].score if len(candidates) > 1 else 1.0,
+            min(top.feature("lex_name"), 1.5),
+            top.feature("dense_name"),
+            top.feature("dense_faq"),
+            top.feature("question_cover"),
+            np.log1p(result.query_weight),
+            float(looks_administrative(result.normalized)),
+        ],
+        dtype=np.float64,
+    )
+
+
+@dataclass
+class ConfidenceModel:
+    weights: list[float]
+    bias: float
+    mean: list[float]
+    scale: list[float]
+    clarify_threshold: float
+    answer_threshold: float
+
+    def probability(self, result: SearchResult) -> float:
+        if not result.candidates:
+            return 0.0
+        x = (features(result) - np.array(self.mean)) / np.array(self.scale)
+        return float(1.0 / (1.0 + np.exp(-(x @ np.array(self.weights) + self.bias))))
+
+    @classmethod
+    def fit(cls, samples: np.ndarray, correct: np.ndarray, out_of_scope: np.ndarray) -> ConfidenceModel:
+        """Fit on feature rows; thresholds from the out-of-scope questions' scores."""
+        mean = samples.mean(axis=0)
+        scale = samples.std(axis=0) + 1e-6
+        x = (samples - mean) / scale
+        y = correct.astype(np.float64)
+        w = np.zeros(x.shape[1])
+        b = 0.0
+        for _ in range(3000):  # plain gradient descent with a little L2
+            p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+            w -= 0.1 * (x.T @ (p - y) / len(y) + 0.01 * w)
+            b -= 0.1 * float(np.mean(p - y))
+        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+        # Abstain on at least 95 % of the out-of-scope questions seen in calibration.
+        clarify = float(np.quantile(p[out_of_scope], 0.95)) if out_of_scope.any() else 0.3
+        answer = max(clarify, 0.5)
+        return cls(w.tolist(), b, mean.tolist(), scale.tolist(), clarify, answer)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps({"features": FEATURES, **asdict(self)}, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> ConfidenceModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.pop("features") != FEATURES:
+            raise ValueError(f"{path} was fitted on other features: run `citizenbot calibrate` again")
+        return cls(**data)

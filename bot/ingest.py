@@ -1,0 +1,294 @@
+"""Load procedures and FAQ entries from the shared data and the curated records.
+
+Sources, from least to most detailed (a richer record replaces a poorer one
+with the same code, keeping the catalogue's usage weight):
+- the portal catalogues (code + name + usage weight),
+- 80 raw procedure detail pages (parsed here),
+- 207 records from the national procedure database's Word exports,
+- hand-written records in ``knowledge/procedures/`` (with legal sources).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bot.procedure import Detail, Document, Fee, Procedure
+from bot.store import Faq
+from bot.text import clean
+
+NO_INFO = {"", "không có thông tin", "không", "không quy định"}
+CHANNELS = {"trực tiếp": "truc_tiep", "trực tuyến": "truc_tuyen", "dịch vụ bưu chính": "buu_chinh"}
+HELD_OUT_PERCENT = 20
+
+_CODE_IN_LINK = re.compile(r"ma_thu_tuc=([\d.]+)")
+_STEP_SPLIT = re.compile(r"(?=Bước\s*\d+\s*[:.])")
+_FEE_AMOUNT = re.compile(r"^(Lệ phí|Phí)\s*:\s*([\d.]+|không)\s*Đồng\s*(.*)$", re.IGNORECASE | re.DOTALL)
+_COPIES = re.compile(r"Bản chính:\s*(\d+)\s*-?\s*Bản sao:\s*(\d+)")
+
+
+def _value(text: str | None) -> str:
+    text = clean(text or "")
+    return "" if text.lower().rstrip(".") in NO_INFO else text
+
+
+def _copies(text: str) -> str:
+    match = _COPIES.search(text.replace("\n", " "))
+    if not match:
+        return ""
+    parts = []
+    if int(match.group(1)):
+        parts.append(f"{int(match.group(1)):02d} bản chính")
+    if int(match.group(2)):
+        parts.append(f"{int(match.group(2)):02d} bản sao")
+    return ", ".join(parts)
+
+
+def _steps(text: str) -> list[str]:
+    text = _value(text)
+    if not text:
+        return []
+    parts = [clean(p) for p in _STEP_SPLIT.split(text)]
+    return [p for p in parts if p]
+
+
+# ---- catalogue --------------------------------------------------------------
+
+
+def load_catalog(data_dir: Path) -> dict[str, Procedure]:
+    procedures: dict[str, Procedure] = {}
+    for name in ("portal_services_citizen.json", "portal_services_business.json"):
+        for row in json.loads((data_dir / "catalog" / name).read_text(encoding="utf-8")):
+            code = row["TTHC_MA"].strip()
+            weight = int(row.get("WEIGHT") or 0)
+            if code in procedures:
+                procedures[code].popularity = max(procedures[code].popularity, weight)
+            else:
+                procedures[code] = Procedure(
+                    code=code, name=clean(row["NAME"]), popularity=weight, source="Cổng Dịch vụ công quốc gia"
+                )
+    with (data_dir / "catalog" / "procedure_names.csv").open(encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            match = _CODE_IN_LINK.search(row["Link"])
+            if match and match.group(1) not in procedures:
+                procedures[match.group(1)] = Procedure(
+                    code=match.group(1), name=clean(row["Tên"]), source="Cổng Dịch vụ công quốc gia"
+                )
+    return procedures
+
+
+# ---- national procedure database records ------------------------------------
+
+
+def _national_fees(rows: list[dict[str, str]]) -> tuple[list[Fee], str]:
+    by_channel: dict[str, tuple[str, int | None, str]] = {}
+    for row in rows:
+        text = clean(row.get("phi_le_phi", ""))
+        if not text:
+            continue
+        match = _FEE_AMOUNT.match(text)
+        # A cell listing several amounts (tiers, cases) is prose: quote it, never pick one.
+        if match and text.lower().count("đồng") == 1:
+            amount = 0 if match.group(2).lower() == "không" else int(match.group(2).replace(".", ""))
+            by_channel[row["hinh_thuc"].lower()] = (match.group(1), amount, clean(match.group(3)))
+        else:
+            by_channel[row["hinh_thuc"].lower()] = ("Phí, lệ phí", None, text)
+    if not by_channel:
+        return [], ""
+    kind, amount, note = by_channel.get("trực tiếp") or next(iter(by_channel.values()))
+    online = by_channel.get("trực tuyến")
+    if amount is None:
+        return [], note  # amounts written as prose: quote them rather than parse them
+    if note.startswith("(") and note.endswith(")"):
+        note = note[1:-1]
+    fee = Fee(name=kind, amount_vnd=amount, note=note.strip())
+    if online and online[1] is not None and online[1] != amount:
+        fee.online_amount_vnd = online[1]
+    return [fee], ""
+
+
+def _channel_time(rows: list[dict[str, str]], channel: str) -> str:
+    for row in rows:
+        if row["hinh_thuc"].lower() == channel:
+            return _value(row.get("thoi_han_giai_quyet")).replace(" Ngày", " ngày").replace(" Giờ", " giờ")
+    return ""
+
+
+def parse_national_record(data: dict[str, Any]) -> Procedure:
+    meta, content, tables = data["metadata"], data["content"], data["tables"]
+    ways = tables.get("hinh_thuc_nop", [])
+    fees, fee_note = _national_fees(ways)
+    direct_time = _channel_time(ways, "trực tiếp")
+    online_time = _channel_time(ways, "trực tuyến")
+    return Procedure(
+        code=data["thu_tuc_id"],
+        name=clean(meta["tên_thủ_tục"]),
+        detail=Detail.NATIONAL_RECORD,
+        field=_value(meta.get("lĩnh_vực")),
+        agency=_value(content.get("cơ_quan_thực_hiện")),
+        level=_value(meta.get("cấp_thực_hiện")).replace("Cấp ", "").lower(),
+        who=_value(content.get("đối_tượng_thực_hiện")),
+        channels=[CHANNELS[w["hinh_thuc"].lower()] for w in ways if w["hinh_thuc"].lower() in CHANNELS],
+        where=_value(content.get("địa_chỉ_tiếp_nhận_hs")),
+        processing_time=direct_time or online_time,
+        processing_time_online=online_time if online_time != direct_time else "",
+        fees=fees,
+        fee_note=fee_note,
+        documents=[
+            Document(name=clean(d["ten_giay_to"]), copies=_copies(d.get("ghi_chu", "")))
+            for d in tables.get("thanh_phan_ho_so", [])
+            if clean(d.get("ten_giay_to", ""))
+        ],
+        steps=_steps(content.get("trình_tự_thực_hiện", "")),
+        result=_value(content.get("kết_quả_thực_hiện")),
+        conditions=_value(content.get("yêu_cầu_điều_kiện_thực_hiện")),
+        legal_basis=[clean(b["trich_yeu"]) for b in tables.get("can_cu_phap_ly", []) if clean(b["trich_yeu"])],
+        source=f"CSDL quốc gia về thủ tục hành chính ({_value(meta.get('số_quyết_định')) or data['source_file']})",
+    )
+
+
+def load_national_records(data_dir: Path) -> Iterator[Procedure]:
+    for path in sorted((data_dir / "procedures" / "national_records").glob("*.json")):
+        yield parse_national_record(json.loads(path.read_text(encoding="utf-8")))
+
+
+# ---- raw detail pages -------------------------------------------------------
+
+
+def _blocks(text: str) -> list[list[str]]:
+    """Split a flattened HTML table into blocks of non-empty lines."""
+    blocks, current = [], []
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            current.append(line)
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _page_documents(text: str) -> list[Document]:
+    documents: list[Document] = []
+    for block in _blocks(text):
+        if block[0] in {"Bao gồm", "Tên giấy tờ"} or block[-1] == "Số lượng":
+            continue
+        if _COPIES.fullmatch(block[0]):
+            # A document without a form file puts its copy count in a block of its own.
+            if documents and not documents[-1].copies:
+                documents[-1].copies = _copies(block[0])
+            continue
+        copies = _copies(block[-1]) if _COPIES.search(block[-1]) else ""
+        documents.append(Document(name=clean(block[0]).rstrip(";"), copies=copies))
+    return documents
+
+
+def _page_ways(text: str) -> tuple[list[str], str, str]:
+    """Channels, processing time and fee text from the 'cách thức thực hiện' table."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    channels, time, fee = [], "", ""
+    for i, line in enumerate(lines):
+        key = line.lower()
+        if key in CHANNELS:
+            if CHANNELS[key] not in channels:
+                channels.append(CHANNELS[key])
+            following = lines[i + 1 : i + 3]
+            if not time and following and following[0].lower() not in CHANNELS:
+                time = clean(following[0])
+            for candidate in following[1:]:
+                if not fee and ("phí" in candidate.lower() or "đồng" in candidate.lower()):
+                    fee = clean(candidate)
+    return channels, time, fee
+
+
+def parse_detail_page(row: dict[str, str], names: dict[str, Procedure]) -> Procedure | None:
+    match = _CODE_IN_LINK.search(row["link"])
+    if not match:
+        return None
+    code = match.group(1)
+    channels, time, fee = _page_ways(row.get("cachThucThucHien", ""))
+    base = names.get(code)
+    return Procedure(
+        code=code,
+        name=base.name if base else code,
+        detail=Detail.DETAIL_PAGE,
+        agency=_value(row.get("coQuanThucHien")),
+        channels=channels,
+        processing_time=time,
+        fee_note=fee,
+        documents=_page_documents(row.get("thanhPhanHoSo", "")),
+        steps=_steps(row.get("trinhTuThucHien", "")) or [_value(row.get("trinhTuThucHien"))],
+        conditions=_value(row.get("yeuCauDieuKienThucHien")),
+        source="Trang chi tiết thủ tục trên Cổng Dịch vụ công quốc gia",
+    )
+
+
+def load_detail_pages(data_dir: Path, names: dict[str, Procedure]) -> Iterator[Procedure]:
+    with (data_dir / "procedures" / "detail_pages_raw.csv").open(encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            procedure = parse_detail_page(row, names)
+            if procedure:
+                yield procedure
+
+
+# ---- curated records --------------------------------------------------------
+
+
+def load_curated(curated_dir: Path) -> Iterator[Procedure]:
+    for path in sorted(curated_dir.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["detail"] = Detail.CURATED
+        yield Procedure.from_dict(data)
+
+
+# ---- FAQ --------------------------------------------------------------------
+
+
+def is_held_out(faq_id: int) -> bool:
+    """A stable 20 % split: held-out questions are for evaluation, never indexed."""
+    digest = hashlib.sha256(str(faq_id).encode()).digest()
+    return digest[0] * 100 // 256 < HELD_OUT_PERCENT
+
+
+def load_faqs(data_dir: Path) -> Iterator[Faq]:
+    with (data_dir / "faq" / "portal_faq.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            yield Faq(
+                faq_id=int(row["faq_id"]),
+                question=clean(row["question"]),
+                answer=clean(row["official_answer"]),
+                codes=list(row["tthc_codes"]),
+                ministry=clean(row.get("ministry", "")),
+                url=row.get("url", ""),
+                held_out=is_held_out(int(row["faq_id"])),
+            )
+
+
+# ---- everything -------------------------------------------------------------
+
+
+def load_procedures(data_dir: Path, curated_dir: Path) -> list[Procedure]:
+    """All procedures, the most detailed record winning for each code."""
+    merged = load_catalog(data_dir)
+    richer = [
+        *load_detail_pages(data_dir, merged),
+        *load_national_records(data_dir),
+        *load_curated(curated_dir),
+    ]
+    order = list(Detail)
+    for procedure in richer:
+        current = merged.get(procedure.code)
+        if current and order.index(current.detail) > order.index(procedure.detail):
+            continue
+        if current:
+            procedure.popularity = max(procedure.popularity, current.popularity)
+        merged[procedure.code] = procedure
+    return sorted(merged.values(), key=lambda p: p.code)

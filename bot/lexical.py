@@ -1,0 +1,97 @@
+"""BM25 over Vietnamese syllables, their diacritic-free forms and folded bigrams.
+
+Vietnamese words are mostly two syllables ("tạm trú", "hộ chiếu"), so folded
+bigrams carry much of the meaning; folded unigrams let unaccented questions
+meet accented documents; raw unigrams reward a question typed with diacritics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from bot.text import fold, words
+
+K1 = 1.2
+B = 0.75
+
+
+def terms(normalized_text: str) -> list[str]:
+    raw = words(normalized_text)
+    folded = [fold(w) for w in raw]
+    bigrams = [f"{a}_{b}" for a, b in pairwise(folded)]
+    # Prefixes keep the three term families apart; a raw syllable without
+    # diacritics would otherwise double-count with its folded twin.
+    return (
+        [f"r:{w}" for w, f in zip(raw, folded, strict=True) if w != f]
+        + [f"f:{w}" for w in folded]
+        + [f"b:{b}" for b in bigrams]
+    )
+
+
+class LexicalIndex:
+    def __init__(self, vocabulary: dict[str, int], weights: sparse.csc_matrix, idf: np.ndarray) -> None:
+        self.vocabulary = vocabulary
+        self.weights = weights  # documents × terms, BM25 term weights
+        self.idf = idf
+
+    @classmethod
+    def build(cls, normalized_texts: Sequence[str]) -> LexicalIndex:
+        vocabulary: dict[str, int] = {}
+        rows, cols, counts = [], [], []
+        lengths = np.zeros(len(normalized_texts), dtype=np.float32)
+        for doc, text in enumerate(normalized_texts):
+            doc_terms = terms(text)
+            lengths[doc] = len(doc_terms)
+            tf: dict[int, int] = {}
+            for term in doc_terms:
+                col = vocabulary.setdefault(term, len(vocabulary))
+                tf[col] = tf.get(col, 0) + 1
+            rows.extend([doc] * len(tf))
+            cols.extend(tf.keys())
+            counts.extend(tf.values())
+        n_docs = len(normalized_texts)
+        tf_matrix = sparse.csr_matrix(
+            (np.array(counts, dtype=np.float32), (rows, cols)), shape=(n_docs, max(len(vocabulary), 1))
+        )
+        df = np.bincount(np.array(cols, dtype=np.int64), minlength=tf_matrix.shape[1])
+        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        avg_length = float(lengths.mean()) if n_docs else 1.0
+        norm = K1 * (1 - B + B * lengths / max(avg_length, 1e-6))
+        tf_matrix = tf_matrix.tocoo()
+        data = tf_matrix.data * (K1 + 1) / (tf_matrix.data + norm[tf_matrix.row]) * idf[tf_matrix.col]
+        weights = sparse.csc_matrix((data, (tf_matrix.row, tf_matrix.col)), shape=tf_matrix.shape)
+        return cls(vocabulary, weights, idf)
+
+    def query_terms(self, normalized_query: str) -> list[int]:
+        return sorted({self.vocabulary[t] for t in terms(normalized_query) if t in self.vocabulary})
+
+    def scores(self, normalized_query: str) -> np.ndarray:
+        """BM25 score of every document (a query term counts once)."""
+        columns = self.query_terms(normalized_query)
+        if not columns:
+            return np.zeros(self.weights.shape[0], dtype=np.float32)
+        return np.asarray(self.weights[:, columns].sum(axis=1)).ravel()
+
+    def query_weight(self, normalized_query: str) -> float:
+        """Total idf of the query's known terms: the scale of a perfect match."""
+        return float(self.idf[self.query_terms(normalized_query)].sum())
+
+    def save(self, path: Path) -> None:
+        sparse.save_npz(path / "lexical_weights.npz", self.weights)
+        np.save(path / "lexical_idf.npy", self.idf)
+        terms_in_order = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        (path / "lexical_terms.txt").write_text("\n".join(terms_in_order), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> LexicalIndex:
+        terms_in_order = (path / "lexical_terms.txt").read_text(encoding="utf-8").split("\n")
+        return cls(
+            {t: i for i, t in enumerate(terms_in_order)},
+            sparse.load_npz(path / "lexical_weights.npz").tocsc(),
+            np.load(path / "lexical_idf.npy"),
+        )

@@ -1,0 +1,183 @@
+"""The knowledge base: procedures, official FAQ entries and unanswered questions.
+
+SQLite by default (one file under ``var/``); any SQLAlchemy URL works. The
+retrieval index is derived from this store and rebuilt from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.procedure import Procedure
+
+metadata = sa.MetaData()
+
+procedures_table = sa.Table(
+    "procedures",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("national_code", sa.String(32), nullable=False, index=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("detail", sa.String(32), nullable=False),
+    sa.Column("retired", sa.Boolean, nullable=False, default=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+faqs_table = sa.Table(
+    "faqs",
+    metadata,
+    sa.Column("faq_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("codes", sa.JSON, nullable=False),
+    sa.Column("ministry", sa.Text, nullable=False, default=""),
+    sa.Column("url", sa.Text, nullable=False, default=""),
+    # Held-out entries form the evaluation set and are never indexed.
+    sa.Column("held_out", sa.Boolean, nullable=False, default=False),
+    # Staff mark answers that rules made since no longer hold.
+    sa.Column("outdated", sa.Boolean, nullable=False, default=False),
+)
+
+unanswered_table = sa.Table(
+    "unanswered_questions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("asked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("candidates", sa.JSON, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Faq:
+    faq_id: int
+    question: str
+    answer: str
+    codes: list[str]
+    ministry: str = ""
+    url: str = ""
+    held_out: bool = False
+    outdated: bool = False
+
+
+@dataclass(frozen=True)
+class UnansweredQuestion:
+    id: int
+    asked_at: datetime
+    question: str
+    reason: str
+    confidence: float
+    candidates: list[str]
+
+
+class KnowledgeStore:
+    def __init__(self, database_url: str) -> None:
+        if database_url.startswith("sqlite:///"):
+            from pathlib import Path
+
+            Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = sa.create_engine(database_url)
+        metadata.create_all(self.engine)
+
+    # ---- procedures -----------------------------------------------------
+
+    def upsert_procedures(self, procedures: Iterable[Procedure]) -> int:
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "code": p.code,
+                "national_code": p.national_code,
+                "name": p.name,
+                "detail": p.detail.value,
+                "retired": p.retired,
+                "data": p.to_dict(),
+                "updated_at": now,
+            }
+            for p in procedures
+        ]
+        with self.engine.begin() as conn:
+            existing = {r[0] for r in conn.execute(sa.select(procedures_table.c.code))}
+            new = [r for r in rows if r["code"] not in existing]
+            if new:
+                conn.execute(procedures_table.insert(), new)
+            for row in rows:
+                if row["code"] in existing:
+                    conn.execute(procedures_table.update().where(procedures_table.c.code == row["code"]), row)
+        return len(rows)
+
+    def procedures(self, include_retired: bool = False) -> list[Procedure]:
+        query = sa.select(procedures_table.c.data).order_by(procedures_table.c.code)
+        if not include_retired:
+            query = query.where(procedures_table.c.retired.is_(False))
+        with self.engine.connect() as conn:
+            return [Procedure.from_dict(row[0]) for row in conn.execute(query)]
+
+    def procedure(self, code: str) -> Procedure | None:
+        query = sa.select(procedures_table.c.data).where(procedures_table.c.code == code)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return Procedure.from_dict(row[0]) if row else None
+
+    # ---- FAQ ------------------------------------------------------------
+
+    def upsert_faqs(self, faqs: Iterable[Faq]) -> int:
+        rows = [asdict(faq) for faq in faqs]
+        with self.engine.begin() as conn:
+            # Keep the staff's "outdated" marks across re-imports.
+            outdated = {r[0] for r in conn.execute(sa.select(faqs_table.c.faq_id).where(faqs_table.c.outdated))}
+            conn.execute(faqs_table.delete().where(faqs_table.c.faq_id.in_([r["faq_id"] for r in rows])))
+            for row in rows:
+                row["outdated"] = row["outdated"] or row["faq_id"] in outdated
+            if rows:
+                conn.execute(faqs_table.insert(), rows)
+        return len(rows)
+
+    def faqs(self, held_out: bool | None = None) -> list[Faq]:
+        query = sa.select(faqs_table).order_by(faqs_table.c.faq_id)
+        if held_out is not None:
+            query = query.where(faqs_table.c.held_out.is_(held_out))
+        with self.engine.connect() as conn:
+            return [Faq(**row._mapping) for row in conn.execute(query)]
+
+    def mark_faq_outdated(self, faq_id: int, outdated: bool = True) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(faqs_table.update().where(faqs_table.c.faq_id == faq_id).values(outdated=outdated))
+        return result.rowcount > 0
+
+    # ---- questions the assistant could not answer ------------------------
+
+    def log_unanswered(self, question: str, reason: str, confidence: float, candidates: list[str]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                unanswered_table.insert(),
+                {
+                    "asked_at": datetime.now(UTC),
+                    "question": question,
+                    "reason": reason,
+                    "confidence": confidence,
+                    "candidates": candidates,
+                },
+            )
+
+    def unanswered(self, limit: int = 100) -> list[UnansweredQuestion]:
+        query = sa.select(unanswered_table).order_by(unanswered_table.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [UnansweredQuestion(**row._mapping) for row in conn.execute(query)]
+
+    def counts(self) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            by_detail = dict(
+                conn.execute(
+                    sa.select(procedures_table.c.detail, sa.func.count()).group_by(procedures_table.c.detail)
+                ).all()
+            )
+            faqs = conn.execute(sa.select(sa.func.count()).select_from(faqs_table)).scalar_one()
+        return {"procedures": by_detail, "faqs": faqs}

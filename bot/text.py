@@ -1,0 +1,196 @@
+"""Vietnamese text normalisation shared by indexing and questions.
+
+Citizens type without diacritics, with teen-code and abbreviations, sometimes in
+decomposed Unicode. Every text goes through :func:`normalize` before it is
+indexed or searched, and :func:`fold` gives the diacritic-free form that lets
+"lam cccd o dau" meet "làm căn cước công dân ở đâu".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Whole-token expansions (keys are lower-case). Ambiguous short forms that are
+# also ordinary words ("a", "t", "bh", "dt") are deliberately left out.
+ABBREVIATIONS: dict[str, str] = {
+    "k": "không",
+    "ko": "không",
+    "kg": "không",
+    "khg": "không",
+    "hok": "không",
+    "hông": "không",
+    "hong": "không",
+    "kô": "không",
+    "khum": "không",
+    "hem": "không",
+    "đc": "được",
+    "dc": "được",
+    "dk": "đăng ký",
+    "đk": "đăng ký",
+    "dky": "đăng ký",
+    "đky": "đăng ký",
+    "hs": "hồ sơ",
+    "hso": "hồ sơ",
+    "gp": "giấy phép",
+    "gks": "giấy khai sinh",
+    "cccd": "căn cước công dân",
+    "cc": "căn cước",
+    "cmnd": "chứng minh nhân dân",
+    "cmt": "chứng minh nhân dân",
+    "gplx": "giấy phép lái xe",
+    "gpxd": "giấy phép xây dựng",
+    "gcn": "giấy chứng nhận",
+    "qsdd": "quyền sử dụng đất",
+    "qsdđ": "quyền sử dụng đất",
+    "bhxh": "bảo hiểm xã hội",
+    "bhyt": "bảo hiểm y tế",
+    "bhtn": "bảo hiểm thất nghiệp",
+    "hkd": "hộ kinh doanh",
+    "dkkd": "đăng ký kinh doanh",
+    "đkkd": "đăng ký kinh doanh",
+    "ubnd": "ủy ban nhân dân",
+    "tthc": "thủ tục hành chính",
+    "dvc": "dịch vụ công",
+    "sdt": "số điện thoại",
+    "sđt": "số điện thoại",
+    "bn": "bao nhiêu",
+    "bnhiu": "bao nhiêu",
+    "j": "gì",
+    "ji": "gì",
+    "z": "vậy",
+    "v": "vậy",
+    "ntn": "như thế nào",
+    "ng": "người",
+    "mk": "mình",
+    "mik": "mình",
+    "mn": "mọi người",
+    "r": "rồi",
+    "vs": "với",
+    "trc": "trước",
+    "tg": "thời gian",
+    "lltp": "lý lịch tư pháp",
+    "xn": "xác nhận",
+    "hk": "hộ khẩu",
+    "kt3": "tạm trú",
+    "ck": "chồng",
+    "vk": "vợ",
+    "cty": "công ty",
+    "tnhh": "trách nhiệm hữu hạn",
+    "đkx": "đăng ký xe",
+    "oke": "được",
+    "ok": "được",
+    "pải": "phải",
+    "fải": "phải",
+    "lm": "làm",
+    "bik": "biết",
+    "bít": "biết",
+    "thui": "thôi",
+    "nhiu": "nhiêu",
+}
+
+# Everyday words → the official terms procedure names use. For searching, the
+# official terms are appended to a text that uses the everyday words (never
+# replacing them), for questions and indexed texts alike. Keys are written
+# with diacritics and also match when typed without, so none may fold into an
+# everyday word ("đò" would catch "do", "because").
+COLLOQUIAL_TERMS: dict[str, str] = {
+    "sổ đỏ": "giấy chứng nhận quyền sử dụng đất",
+    "sổ hồng": "giấy chứng nhận quyền sử dụng đất quyền sở hữu nhà ở",
+    "bìa đỏ": "giấy chứng nhận quyền sử dụng đất",
+    "sang tên": "chuyển nhượng đăng ký biến động",
+    "tách sổ": "tách thửa",
+    "công chứng": "chứng thực",
+    "photo công chứng": "chứng thực bản sao từ bản chính",
+    "bằng lái": "giấy phép lái xe",
+    "passport": "hộ chiếu",
+    "pasport": "hộ chiếu",
+    "hộ khẩu": "thường trú",
+    "nhập khẩu": "đăng ký thường trú",
+    "chuyển khẩu": "đăng ký thường trú",
+    "cắt khẩu": "xóa đăng ký thường trú",
+    "chứng tử": "khai tử",
+    "giấy báo tử": "khai tử",
+    "độc thân": "xác nhận tình trạng hôn nhân",
+    "kéo điện": "cấp điện mới",
+    "lắp điện": "cấp điện mới",
+    "xin điện": "cấp điện mới",
+    "công tơ": "thiết bị đo đếm điện",
+    "hợp đồng điện": "hợp đồng mua bán điện",
+    "ghe đò": "phương tiện thủy nội địa",
+    "đò ngang": "phương tiện thủy nội địa",
+    "ghe thuyền": "phương tiện thủy nội địa",
+    "bản quyền": "quyền tác giả",
+    "mã số thuế": "đăng ký thuế",
+    "mst": "mã số thuế đăng ký thuế",
+    "mở quán": "đăng ký hộ kinh doanh",
+    "giấy phép kinh doanh": "đăng ký kinh doanh",
+    "làm lại": "cấp lại",
+    "bị mất": "cấp lại",
+    "bị hỏng": "cấp đổi",
+    "căn cước": "thẻ căn cước",
+    "chứng minh nhân dân": "thẻ căn cước",
+    "ct07": "xác nhận thông tin về cư trú",
+    "xác nhận cư trú": "xác nhận thông tin về cư trú",
+    "giấy xác nhận nơi ở": "xác nhận thông tin về cư trú",
+    "biển số": "đăng ký xe",
+    "lương hưu": "hưởng lương hưu",
+    "rút bảo hiểm": "hưởng bảo hiểm xã hội một lần",
+    "lãnh thất nghiệp": "hưởng trợ cấp thất nghiệp",
+    "tiền tuất": "chế độ tử tuất",
+    "người già": "người cao tuổi trợ cấp xã hội",
+    "thương binh": "người có công",
+    "liệt sĩ": "người có công",
+    "xây nhà": "giấy phép xây dựng nhà ở riêng lẻ",
+    "sửa nhà": "giấy phép xây dựng sửa chữa cải tạo",
+}
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+_CONTROL = dict.fromkeys([*(c for c in range(32) if chr(c) not in "\t\n\r"), *range(0x7F, 0xA0)])
+
+MAX_QUESTION_CHARS = 2000
+
+
+def fold(text: str) -> str:
+    """Strip Vietnamese diacritics: 'Đăng ký' → 'Dang ky'."""
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFC", stripped).replace("đ", "d").replace("Đ", "D")
+
+
+def has_diacritics(text: str) -> bool:
+    return fold(text) != text
+
+
+def clean(text: str) -> str:
+    """NFC, no control characters, single spaces; keeps case and punctuation."""
+    text = unicodedata.normalize("NFC", text).translate(_CONTROL)
+    return _SPACE.sub(" ", text).strip()
+
+
+def expand_abbreviations(text: str) -> str:
+    return _WORD.sub(lambda m: ABBREVIATIONS.get(m.group(0), m.group(0)), text)
+
+
+def normalize(text: str) -> str:
+    """The canonical form of a question or passage: NFC, lower case, expanded."""
+    # NFC again: an expansion can meet a combining mark the question left after it.
+    return unicodedata.normalize("NFC", expand_abbreviations(clean(text).lower()))
+
+
+_COLLOQUIAL = [
+    (re.compile(rf"\b({re.escape(term)}|{re.escape(fold(term))})\b"), official)
+    for term, official in COLLOQUIAL_TERMS.items()
+]
+
+
+def with_official_terms(normalized_text: str) -> str:
+    """The text plus the official terms of the everyday words it uses."""
+    extra = [official for pattern, official in _COLLOQUIAL if pattern.search(normalized_text)]
+    return " ".join([normalized_text, *dict.fromkeys(extra)])
+
+
+def words(text: str) -> list[str]:
+    """Syllables of an already normalised text."""
+    return _WORD.findall(text)

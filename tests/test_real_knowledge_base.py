@@ -1,0 +1,63 @@
+"""End to end on the real knowledge base and index that set-up builds in var/.
+
+These read the store, index, ranker and calibration a newcomer's `make test`
+builds from ../shared/data and knowledge/; nothing here is a fixture.
+"""
+
+import random
+
+import pytest
+
+from bot.assistant import Assistant
+from bot.procedure import Detail
+from bot.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def assistant() -> Assistant:
+    settings = Settings.from_env()
+    if not (settings.index_dir / "CURRENT").is_file():
+        pytest.fail(f"No index in {settings.index_dir}: run `make setup` (or citizenbot ingest && citizenbot index)")
+    return Assistant.from_settings(settings)
+
+
+def test_every_catalogue_procedure_is_findable_by_its_name(assistant: Assistant) -> None:
+    procedures = list(assistant.retriever.procedures.values())
+    sample = random.Random(7).sample([p for p in procedures if p.detail is Detail.CATALOG], 60)
+    missed = []
+    for procedure in sample:
+        ranked = assistant.search(procedure.name).candidates[:5]
+        # Several codes can share one name (e.g. the same procedure at two levels).
+        if not any(c.procedure.name == procedure.name for c in ranked):
+            missed.append(procedure.name)
+    assert not missed
+
+
+@pytest.mark.parametrize(
+    ("question", "code", "section", "quoted"),
+    [
+        ("lam tam tru can giay to gi", "1.004194", "documents", "CT01"),
+        ("đăng ký tạm trú mất bao nhiêu tiền", "1.004194", "fees", "đồng"),
+        ("chung thuc ban sao het bao nhieu tien 1 trang", "2.000815", "fees", "trang"),
+    ],
+)
+def test_common_questions_get_the_asked_section_with_its_citation(
+    assistant: Assistant, question: str, code: str, section: str, quoted: str
+) -> None:
+    reply = assistant.ask(question)
+    assert reply.kind == "answer", reply.text
+    assert reply.procedure_code == code
+    assert reply.section == section
+    assert quoted in reply.text
+    assert f"mã {code}" in reply.text and "ngày rà soát" in reply.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["giá vàng hôm nay bao nhiêu", "thoi tiet ngay mai co mua khong", "chào em, em tên gì", "who won the match"],
+)
+def test_off_topic_questions_are_refused_politely(assistant: Assistant, question: str) -> None:
+    reply = assistant.ask(question)
+    assert reply.kind == "out_of_scope", reply.text
+    assert reply.procedure_code is None
+    assert "thủ tục hành chính" in reply.text

@@ -1,0 +1,153 @@
+"""Index building, saving and loading, and hybrid retrieval over the fixture knowledge base."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bot.assistant import load_retriever
+from bot.embedder import Embedder
+from bot.index import SearchIndex, build_entries
+from bot.procedure import Procedure
+from bot.retriever import Retriever
+from bot.settings import Settings
+from bot.store import KnowledgeStore
+
+if TYPE_CHECKING:
+    from conftest import FixtureKB
+
+
+def top_codes(retriever: Retriever, question: str, k: int = 10) -> list[str]:
+    return [c.procedure.code for c in retriever.search(question, k=k).candidates]
+
+
+# ---- the index ----------------------------------------------------------------------
+
+
+def test_entries_cover_names_aliases_sections_and_faqs(kb: FixtureKB) -> None:
+    entries = kb.built.entries
+    names = {e.codes[0]: e.text for e in entries if e.kind == "name"}
+    assert sorted(names) == ["1.000894", "1.001193", "1.001456", "1.003650", "1.004194", "2.000815"]
+    assert "làm giấy khai sinh cho con" in names["1.001193"]  # aliases are searchable
+    sections = {(e.codes[0], e.section) for e in entries if e.kind == "section"}
+    assert {("1.004194", s) for s in ("documents", "fees", "time", "where", "steps", "legal")} <= sections
+    assert not [s for s in sections if s[0] in {"1.000894", "1.003650", "2.000815"}]  # catalogue: name only
+    assert ("1.001193", "steps") not in sections  # nothing to index for an empty section
+
+
+def test_held_out_faq_is_not_indexed(kb: FixtureKB, retriever: Retriever) -> None:
+    for entries in (kb.built.entries, retriever.index.entries):
+        for kind in ("faq", "answer"):
+            faqs = {e.faq_id: e.codes for e in entries if e.kind == kind}
+            assert faqs == {1: ("1.004194",), 2: ("1.000894",)}
+        assert not [e for e in entries if "giữ lại để đánh giá" in e.text or "Không được đánh" in e.text]
+
+
+def test_outdated_faq_is_not_indexed(store: KnowledgeStore) -> None:
+    store.mark_faq_outdated(2)
+    entries = build_entries(store.procedures(), store.faqs())
+    assert {e.faq_id for e in entries if e.kind in ("faq", "answer")} == {1}
+
+
+def test_saved_index_is_loaded_through_current(kb: FixtureKB, retriever: Retriever) -> None:
+    index_dir = kb.settings.index_dir
+    version = (index_dir / "CURRENT").read_text().strip()
+    assert version == kb.built.version
+    assert (index_dir / version / "entries.jsonl").is_file()
+    assert not [p.name for p in index_dir.iterdir() if p.name.endswith(".partial")]
+    loaded = SearchIndex.load(index_dir)
+    assert loaded.version == version
+    assert loaded.entries == kb.built.entries
+    assert retriever.index.entries == kb.built.entries
+
+
+def test_a_new_version_takes_over_current(kb: FixtureKB, tmp_path: Path, embedder: Embedder) -> None:
+    index_dir = tmp_path / "index"
+    kb.built.save(index_dir)
+    first = kb.built.version
+    smaller = SearchIndex.build([e for e in kb.built.entries if e.kind == "name"], embedder)
+    smaller.version = "29991231-235959"
+    smaller.save(index_dir)
+    assert (index_dir / "CURRENT").read_text().strip() == "29991231-235959"
+    assert len(SearchIndex.load(index_dir).entries) == 6
+    assert (index_dir / first).is_dir()  # the previous version stays until pruned
+
+
+def test_loading_without_an_index_says_how_to_build_one(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="citizenbot index"):
+        SearchIndex.load(tmp_path)
+
+
+# ---- ranking --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("đăng ký tạm trú", "1.004194"),
+        ("dang ky tam tru", "1.004194"),
+        ("ĐĂNG KÝ TẠM TRÚ", "1.004194"),
+        (unicodedata.normalize("NFD", "đăng ký tạm trú"), "1.004194"),
+        ("làm giấy khai sinh cho con", "1.001193"),
+        ("lam giay khai sinh cho con", "1.001193"),
+        ("làm passport mất bao lâu", "1.001456"),
+        ("chứng thực bản sao giấy tờ", "2.000815"),
+    ],
+)
+def test_the_procedure_asked_about_ranks_first(retriever: Retriever, question: str, expected: str) -> None:
+    assert top_codes(retriever, question)[0] == expected
+
+
+def test_the_named_procedure_beats_a_faq_sharing_only_generic_words(retriever: Retriever) -> None:
+    assert top_codes(retriever, "lam tam tru can giay to gi")[0] == "1.004194"
+
+
+def test_search_result_is_normalized_and_bounded(retriever: Retriever) -> None:
+    result = retriever.search("Hs DK tạm trú gồm j", k=3)
+    assert result.normalized == "hồ sơ đăng ký tạm trú gồm gì"
+    assert len(result.candidates) == 3
+    assert len({c.procedure.code for c in result.candidates}) == 3
+    assert result.candidates[0].procedure.code == "1.004194"
+    assert result.query_weight > 0
+    assert retriever.search("giá vàng hôm nay").query_weight == 0  # no indexed word at all
+
+
+def test_a_retired_procedure_is_never_returned(
+    tmp_path: Path,
+    embedder: Embedder,
+    real_settings: Settings,
+    new_store: Callable[[str], KnowledgeStore],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = replace(real_settings, database_url=f"sqlite:///{tmp_path / 'kb.db'}", index_dir=tmp_path / "index")
+    store = new_store(settings.database_url)
+    old = Procedure("1.000111", "Đăng ký tạm trú cho người ở trọ (thủ tục cũ)", popularity=20_000_000)
+    store.upsert_procedures([old])
+    SearchIndex.build(build_entries(store.procedures(), store.faqs()), embedder).save(settings.index_dir)
+    questions = ["đăng ký tạm trú", old.name, "dang ky tam tru cho nguoi o tro"]
+    assert all(old.code in top_codes(load_retriever(settings, embedder), q) for q in questions)  # it can be
+
+    # Retired after the index was built: the index in service still holds its entries.
+    store.upsert_procedures([replace(old, retired=True)])
+    assert old.code not in [p.code for p in store.procedures()]
+    assert old.code not in {c for e in build_entries(store.procedures(), store.faqs()) for c in e.codes}
+    retriever = load_retriever(settings, embedder)
+    for question in questions:
+        assert old.code not in top_codes(retriever, question, k=50), question
+
+    # Even handed the retired record, the retriever keeps it out.
+    unfiltered = KnowledgeStore.procedures
+
+    def with_retired(self: KnowledgeStore, include_retired: bool = False) -> list[Procedure]:
+        return unfiltered(self, include_retired=True)
+
+    monkeypatch.setattr(KnowledgeStore, "procedures", with_retired)
+    assert old.code in [p.code for p in store.procedures()]
+    retriever = load_retriever(settings, embedder)
+    for question in questions:
+        assert old.code not in top_codes(retriever, question, k=50), question

@@ -1,0 +1,191 @@
+"""bot.text: the normalisation every question and passage goes through."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from bot.text import ABBREVIATIONS, fold, has_diacritics, normalize, with_official_terms
+
+# Every Vietnamese vowel with every tone, in both cases, plus đ and the consonants.
+_BASES = "aăâeêioôơuưy"
+_TONES = ["", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"]  # huyền, sắc, hỏi, ngã, nặng
+VOWELS = [unicodedata.normalize("NFC", base + tone) for base in _BASES for tone in _TONES]
+VIETNAMESE_LETTERS = sorted(
+    {*VOWELS, *(v.upper() for v in VOWELS), *"bcdđghklmnpqrstvx", *"BCDĐGHKLMNPQRSTVX", *"fjwzFJWZ"}
+)
+assert len(VOWELS) == 72
+
+# What citizens send: Vietnamese letters, digits, punctuation, every kind of
+# spacing and the C0 control characters that copy-paste drags along.
+_ALPHABET = [
+    *VIETNAMESE_LETTERS,
+    *"0123456789.,?!:;-/()\"'",
+    *" \t\n\r\u00a0\u2003",
+    *(chr(c) for c in range(32)),
+]
+_WORDS = [*ABBREVIATIONS, *(k.upper() for k in ABBREVIATIONS), "làm", "căn", "cước", "ở", "đâu", "?", "  "]
+
+
+def _in_form(pair: tuple[str, str]) -> str:
+    return unicodedata.normalize(pair[1], pair[0])
+
+
+# Free text and abbreviation-heavy sentences, composed (NFC) or decomposed (NFD).
+citizen_text = st.tuples(
+    st.text(alphabet=_ALPHABET, max_size=60) | st.lists(st.sampled_from(_WORDS), max_size=12).map(" ".join),
+    st.sampled_from(["NFC", "NFD"]),
+).map(_in_form)
+vietnamese_text = st.text(alphabet=[*VIETNAMESE_LETTERS, *" 0123456789.,?!"], max_size=60)
+
+
+# ---- normalize -----------------------------------------------------------------
+
+
+def test_decomposed_input_is_composed() -> None:
+    decomposed = unicodedata.normalize("NFD", "Đăng ký tạm trú ở Huế")
+    assert decomposed != unicodedata.normalize("NFC", decomposed)  # the input really is decomposed
+    result = normalize(decomposed)
+    assert result == "đăng ký tạm trú ở huế"
+    assert unicodedata.is_normalized("NFC", result)
+
+
+def test_lower_case() -> None:
+    assert normalize("ĐĂNG KÝ THƯỜNG TRÚ") == "đăng ký thường trú"
+
+
+def test_whitespace_is_collapsed_and_stripped() -> None:
+    assert normalize("  làm\t\tcăn \u00a0 cước\r\n\nở   đâu  ") == "làm căn cước ở đâu"
+
+
+def test_control_characters_are_removed() -> None:
+    assert normalize("làm\x00 căn\x07 cước\x1b\x08 ở đâu") == "làm căn cước ở đâu"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ko", "không"),
+        ("dc", "được"),
+        ("hs", "hồ sơ"),
+        ("cccd", "căn cước công dân"),
+        ("gks", "giấy khai sinh"),
+        ("lam cccd ko dc a", "lam căn cước công dân không được a"),
+        ("Hs làm GKS gồm j", "hồ sơ làm giấy khai sinh gồm gì"),
+        ("đổi CCCD, ko có gks thì sao?", "đổi căn cước công dân, không có giấy khai sinh thì sao?"),
+    ],
+)
+def test_teen_code_and_abbreviations_are_expanded(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("text", ["koala", "hsbc", "15k", "dcom", "cccd1", "ngân"])
+def test_abbreviations_only_expand_as_whole_words(text: str) -> None:
+    assert normalize(text) == text
+
+
+@given(citizen_text)
+def test_normalize_is_idempotent(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+@given(citizen_text)
+def test_normalize_output_is_nfc_lower_case_single_spaced(text: str) -> None:
+    result = normalize(text)
+    assert unicodedata.is_normalized("NFC", result)
+    assert result == result.lower()
+    assert result == result.strip()
+    assert "  " not in result
+
+
+@given(citizen_text)
+def test_normalize_output_has_no_control_characters(text: str) -> None:
+    result = normalize(text)
+    assert not [ch for ch in result if unicodedata.category(ch) == "Cc"]
+
+
+@pytest.mark.parametrize("control", ["\x7f", "\x86", "\x9f"])
+def test_normalize_removes_del_and_c1_controls(control: str) -> None:
+    assert normalize(f"làm{control} căn cước") == "làm căn cước"
+
+
+def test_normalize_is_nfc_after_expansion() -> None:
+    result = normalize("v\u0301")  # 'v' → 'vậy', then U+0301 meets the final 'y'
+    assert unicodedata.is_normalized("NFC", result)
+
+
+# ---- fold ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Đăng ký", "Dang ky"),
+        ("đường Nguyễn Thị Minh Khai", "duong Nguyen Thi Minh Khai"),
+        ("Hộ chiếu, căn cước, thường trú", "Ho chieu, can cuoc, thuong tru"),
+        (
+            unicodedata.normalize("NFD", "Giấy chứng nhận quyền sử dụng đất"),
+            "Giay chung nhan quyen su dung dat",
+        ),
+        ("lam cccd o dau", "lam cccd o dau"),
+    ],
+)
+def test_fold(text: str, expected: str) -> None:
+    assert fold(text) == expected
+
+
+def test_every_vietnamese_letter_folds_to_one_ascii_letter() -> None:
+    for letter in VIETNAMESE_LETTERS:
+        folded = fold(letter)
+        assert len(folded) == 1 and folded.isascii() and folded.isalpha(), (letter, folded)
+
+
+def test_has_diacritics() -> None:
+    assert has_diacritics("đăng ký")
+    assert has_diacritics("dang ky tạm tru")
+    assert not has_diacritics("dang ky tam tru")
+
+
+@given(st.text())
+@example(unicodedata.normalize("NFD", "Đặng Đức Ưng"))
+@example("Đ\u0301đ\u0323")
+def test_fold_leaves_no_combining_mark_and_no_d_with_stroke(text: str) -> None:
+    folded = fold(text)
+    assert not [ch for ch in folded if unicodedata.category(ch) == "Mn"]
+    assert "đ" not in folded and "Đ" not in folded
+    assert unicodedata.is_normalized("NFC", folded)
+    assert fold(folded) == folded
+
+
+@given(vietnamese_text)
+def test_fold_of_vietnamese_text_is_ascii_of_the_same_length(text: str) -> None:
+    folded = fold(text)
+    assert folded.isascii()
+    assert len(folded) == len(text)
+    assert fold(unicodedata.normalize("NFD", text)) == folded
+
+
+@pytest.mark.parametrize(
+    ("question", "official"),
+    [
+        ("làm sổ đỏ ở đâu", "giấy chứng nhận quyền sử dụng đất"),
+        ("lam so do o dau", "giấy chứng nhận quyền sử dụng đất"),
+        ("photo công chứng bằng tốt nghiệp", "chứng thực"),
+        ("chuyen khau ve que", "đăng ký thường trú"),
+        ("xin giấy độc thân", "xác nhận tình trạng hôn nhân"),
+    ],
+)
+def test_everyday_words_gain_their_official_terms(question: str, official: str) -> None:
+    expanded = with_official_terms(normalize(question))
+    assert expanded.startswith(normalize(question))  # the citizen's own words stay
+    assert official in expanded
+
+
+def test_official_terms_are_not_added_to_unrelated_text() -> None:
+    assert with_official_terms("đăng ký tạm trú") == "đăng ký tạm trú"
+    # Whole words only, and no key folds into an everyday word ("do", "because").
+    assert with_official_terms("mua do dung vi do troi mua") == "mua do dung vi do troi mua"
