@@ -38,7 +38,7 @@ def test_every_catalogue_procedure_is_findable_by_its_name(assistant: Assistant)
     [
         ("lam tam tru can giay to gi", "1.004194", "documents", "CT01"),
         ("đăng ký tạm trú mất bao nhiêu tiền", "1.004194", "fees", "đồng"),
-        ("chung thuc ban sao het bao nhieu tien 1 trang", "2.000815", "fees", "trang"),
+        ("lam ho chieu het bao nhieu tien", "1.001456", "fees", "200.000 đồng"),
     ],
 )
 def test_common_questions_get_the_asked_section_with_its_citation(
@@ -50,6 +50,20 @@ def test_common_questions_get_the_asked_section_with_its_citation(
     assert reply.section == section
     assert quoted in reply.text
     assert f"mã {code}" in reply.text and "ngày rà soát" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("chung thuc ban sao het bao nhieu tien 1 trang", "chứng thực bản sao"),
+        ("xin phieu ly lich tu phap mat bao lau", "lý lịch tư pháp"),
+    ],
+)
+def test_questions_fitting_sibling_procedures_ask_which_one(assistant: Assistant, question: str, topic: str) -> None:
+    reply = assistant.ask(question)
+    assert reply.kind == "clarify", reply.text
+    assert len(reply.choices) >= 2
+    assert all(topic in choice.name.lower() for choice in reply.choices[:2])
 
 
 @pytest.mark.parametrize(
