@@ -85,10 +85,12 @@ def _shorten(text: str, url: str) -> str:
     return shortened
 
 
-def citation(procedure: Procedure) -> str:
+def citation(procedure: Procedure, basis: list[str] | None = None) -> str:
+    """Where an answer comes from; ``basis`` replaces the procedure's first legal documents."""
     parts = [f"Nguồn: thủ tục “{procedure.name}”, mã {procedure.code}"]
-    if procedure.legal_basis:
-        parts.append("căn cứ: " + "; ".join(procedure.legal_basis[:2]))
+    basis = procedure.legal_basis[:2] if basis is None else basis
+    if basis:
+        parts.append("căn cứ: " + "; ".join(basis))
     parts.append(f"ngày rà soát: {procedure.last_reviewed}" if procedure.last_reviewed else procedure.source)
     text = "; ".join(parts) + "."
     if procedure.needs_review:

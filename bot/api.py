@@ -6,11 +6,16 @@ from dataclasses import asdict
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bot.assistant import Assistant
-from bot.settings import Settings
+from bot.dossiers import DossierStore, StatusLookup
+from bot.fees import MAX_UNITS, FeeEngine, FeePolicies, answer_fee_question
+from bot.settings import LOCAL_TIME, Settings
 from bot.text import MAX_QUESTION_CHARS
 
 
@@ -37,13 +42,67 @@ class Answer(BaseModel):
     choices: list[ChoiceOut] = []
 
 
+class DossierStatusQuery(BaseModel):
+    code: str = Field(max_length=200, description="Mã hồ sơ như người dân gõ hoặc nói (có thể kèm 4 số cuối)")
+    check: str = Field(default="", max_length=100, description="4 số cuối số điện thoại (hoặc số căn cước) đã đăng ký")
+    conversation_id: str = Field(min_length=1, max_length=128, description="Mã cuộc hội thoại (tính số lần thử)")
+
+
+class DossierStatus(BaseModel):
+    outcome: str  # verified | not_verified | locked | invalid_code | invalid_check
+    text: str
+    dossier_code: str | None = None
+    status: str | None = None
+    source: str | None = None
+    updated_at: str | None = None
+    attempts_left: int | None = None
+
+
+class FeeQuestion(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="Câu hỏi về phí hoặc thời hạn")
+    procedure_code: str | None = Field(default=None, max_length=64, description="Mã thủ tục, nếu đã biết")
+    copies: int | None = Field(default=None, ge=1, le=MAX_UNITS, description="Số bản, trang, phiếu")
+    online: bool | None = Field(default=None, description="Nộp trực tuyến (true) hay trực tiếp (false)")
+
+
+class FeeAnswer(BaseModel):
+    outcome: str  # answer | clarify | unknown
+    text: str
+    procedure_code: str | None = None
+    procedure_name: str | None = None
+    choices: list[ChoiceOut] = []
+
+
 @lru_cache(maxsize=1)
 def _assistant() -> Assistant:
     return Assistant.from_settings(Settings.from_env())
 
 
-def create_app(assistant_factory: Any = _assistant) -> FastAPI:
+@lru_cache(maxsize=1)
+def _status_lookup() -> StatusLookup:
+    settings = Settings.from_env()
+    return StatusLookup(DossierStore(settings.database_url, settings.now), settings.helpdesk)
+
+
+@lru_cache(maxsize=1)
+def _fee_engine() -> FeeEngine:
+    settings = Settings.from_env()
+    return FeeEngine(FeePolicies.load(settings.fee_policies_file), settings.helpdesk, settings.now)
+
+
+def create_app(
+    assistant_factory: Any = _assistant,
+    status_lookup_factory: Any = _status_lookup,
+    fee_engine_factory: Any = _fee_engine,
+) -> FastAPI:
     app = FastAPI(title="Trợ lý ảo thủ tục hành chính", version="0.1.0")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        fields = sorted({str(e["loc"][-1]) for e in error.errors() if e["type"] != "json_invalid" and e["loc"]})
+        where = f" (trường: {', '.join(fields)})" if fields else " (nội dung không phải JSON hợp lệ)"
+        message = f"Yêu cầu không hợp lệ{where}. Vui lòng kiểm tra dữ liệu gửi lên."
+        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(error.errors()), "message": message})
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -54,5 +113,22 @@ def create_app(assistant_factory: Any = _assistant) -> FastAPI:
         reply = assistant.answer_for(body.procedure_code, body.question) if body.procedure_code else None
         reply = reply or assistant.ask(body.question)
         return Answer(**asdict(reply))
+
+    @app.post("/api/dossiers/status", response_model=DossierStatus)
+    def dossier_status(
+        body: DossierStatusQuery, lookup: Annotated[StatusLookup, Depends(status_lookup_factory)]
+    ) -> DossierStatus:
+        reply = lookup.lookup(body.code, body.check, body.conversation_id)
+        updated_at = reply.updated_at.astimezone(LOCAL_TIME).isoformat() if reply.updated_at else None
+        return DossierStatus(**{**asdict(reply), "updated_at": updated_at})
+
+    @app.post("/api/fees", response_model=FeeAnswer)
+    def fees(
+        body: FeeQuestion,
+        assistant: Annotated[Assistant, Depends(assistant_factory)],
+        engine: Annotated[FeeEngine, Depends(fee_engine_factory)],
+    ) -> FeeAnswer:
+        reply = answer_fee_question(assistant, engine, body.question, body.procedure_code, body.copies, body.online)
+        return FeeAnswer(**asdict(reply))
 
     return app

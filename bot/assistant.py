@@ -55,9 +55,15 @@ _GENERIC_WORDS = frozenset(
     (
         "cho toi hoi xin muon can phai lam the nao nhu gi nhung giay to ho so gom co khong duoc bao "
         "nhieu tien lau may ngay o dau noi nop thu tuc phi le thoi gian mat het cac buoc va voi a ah "
-        "nhe vay roi di em anh chi ban minh"
+        "nhe vay roi di em anh chi ban minh thi khi nao gio nhan lay ket qua"
     ).split()
 )
+
+
+def names_no_procedure(normalized_question: str) -> bool:
+    """'mất bao lâu?', 'cần giấy tờ gì?': only words that ask, none naming a procedure."""
+    question_words = words(normalized_question)
+    return bool(question_words) and all(fold(w) in _GENERIC_WORDS for w in question_words)
 
 
 def _readable(question: str) -> bool:
@@ -113,9 +119,15 @@ class Assistant:
             return Reply("clarify", answers.clarify_text([c.name for c in choices]), confidence, choices=choices)
         return self._answer(candidates[0].procedure, section, confidence)
 
+    def procedure(self, code: str) -> Procedure | None:
+        """A procedure by its code or national code ('1.004194' of '1.004194.000.00.00.H48')."""
+        by_national_code = self.retriever.by_national_code
+        national_code = ".".join(code.split(".")[:2])
+        return self.retriever.procedures.get(by_national_code.get(code) or by_national_code.get(national_code, code))
+
     def answer_for(self, code: str, question: str) -> Reply | None:
         """The answer once the citizen has picked a procedure from the choices."""
-        procedure = self.retriever.procedures.get(code)
+        procedure = self.procedure(code)
         if procedure is None:
             return None
         return self._answer(procedure, answers.detect_section(question), 1.0)
@@ -134,7 +146,7 @@ class Assistant:
     @staticmethod
     def _only_asks_about(result: SearchResult, section: Section | None) -> bool:
         """'cần giấy tờ gì?' names an aspect but no procedure: ask which one."""
-        return section is not None and all(fold(w) in _GENERIC_WORDS for w in words(result.normalized))
+        return section is not None and names_no_procedure(result.normalized)
 
     def _decline(self, result: SearchResult, confidence: float, log_unanswered: bool) -> Reply:
         if not looks_administrative(result.normalized):

@@ -196,6 +196,72 @@ def cmd_faq_outdated(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_dossiers_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.dossier_import import read_export
+    from bot.dossiers import DossierStore
+
+    try:
+        result = read_export(args.file)
+    except (OSError, ValueError) as error:
+        print(f"Cannot read {args.file}: {error}", file=sys.stderr)
+        return 2
+    store = DossierStore(settings.database_url, settings.now)
+    if args.dry_run:
+        updated = len(store.existing(d.code for d in result.dossiers))
+        created, verb = len(result.dossiers) - updated, "Would import"
+    else:
+        counts = store.upsert(result.dossiers)
+        created, updated, verb = counts.created, counts.updated, "Imported"
+    for error in result.errors:
+        print(f"{args.file}: {error.where} ({error.code or 'no code'}): {error.reason}", file=sys.stderr)
+    print(
+        f"{verb} {len(result.dossiers)} dossiers from {result.records} records of {args.file} "
+        f"({created} new, {updated} updated); {len(result.errors)} records rejected."
+    )
+    return 1 if result.errors else 0
+
+
+def cmd_dossiers_show(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.dossier_codes import parse_dossier_code
+    from bot.dossiers import STATUS_NAMES, DossierStore, status_text
+
+    store = DossierStore(settings.database_url, settings.now)
+    code = parse_dossier_code(args.code) or args.code
+    dossier = store.get(code)
+    if dossier is None:
+        print(f"No dossier {code}.", file=sys.stderr)
+        return 2
+    now = settings.now()
+    state = dossier.state(now)
+    facts = [
+        ("code", dossier.code),
+        ("procedure", f"{dossier.procedure_code} {dossier.procedure_name}"),
+        ("applicant", dossier.applicant_name),
+        ("phone", dossier.phone),
+        ("id number", dossier.id_number),
+        ("channel", dossier.channel.value),
+        ("received", f"{dossier.received_at:%Y-%m-%d %H:%M %z}"),
+        ("due", f"{dossier.due_at:%Y-%m-%d %H:%M %z}"),
+        ("status", f"{state.value} ({STATUS_NAMES[state]})"),
+        ("supplement", dossier.supplement_request),
+        ("pause reason", dossier.pause_reason),
+        ("extended to", f"{dossier.extension.new_due_at:%Y-%m-%d %H:%M %z}" if dossier.extension else ""),
+        ("apology letter", dossier.extension.apology_letter if dossier.extension else ""),
+        ("result", f"{dossier.result.delivery.value}: {dossier.result.place}" if dossier.result else ""),
+        ("returned reason", dossier.returned_reason),
+    ]
+    for label, value in facts:
+        if value:
+            print(f"{label + ':':<16} {value}")
+    print("history:")
+    for event in dossier.history:
+        note = f" – {event.note}" if event.note else ""
+        print(f"  {event.at:%Y-%m-%d %H:%M %z}  {event.status.value:<21} [{event.system}]{note}")
+    print("\nCitizens are told (after the ownership check):")
+    print(status_text(dossier, now, settings.helpdesk))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="citizenbot", description="Trợ lý ảo thủ tục hành chính")
     sub = p.add_subparsers(dest="command", required=True)
@@ -237,6 +303,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("faq_id", type=int)
     s.add_argument("--undo", action="store_true")
     s.set_defaults(func=cmd_faq_outdated)
+    s = sub.add_parser("dossiers", help="the dossier status store (staff)")
+    dossiers = s.add_subparsers(dest="dossiers_command", required=True)
+    s = dossiers.add_parser("import", help="import a JSON or CSV export of the one-stop system (upsert by code)")
+    s.add_argument("file", type=Path)
+    s.add_argument("--dry-run", action="store_true", help="check the file and count, store nothing")
+    s.set_defaults(func=cmd_dossiers_import)
+    s = dossiers.add_parser("show", help="everything known about one dossier, and what citizens are told")
+    s.add_argument("code")
+    s.set_defaults(func=cmd_dossiers_show)
     return p
 
 

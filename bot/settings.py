@@ -8,14 +8,29 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The province's local time, for dates told to citizens (Vietnam keeps no daylight saving time).
+LOCAL_TIME = timezone(timedelta(hours=7), "ICT")
 
 
 def _path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser().resolve() if value else default
+
+
+def _datetime(name: str) -> datetime | None:
+    """An ISO 8601 time with its UTC offset, e.g. 2026-11-23T09:00:00+07:00."""
+    value = os.environ.get(name)
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"{name}={value!r} needs a UTC offset, e.g. 2026-11-23T09:00:00+07:00")
+    return moment
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,12 @@ class Settings:
     calibration_file: Path
     ranker_file: Path
     helpdesk: str
+    fee_policies_file: Path = REPO_ROOT / "knowledge" / "fee_policies.json"
+    # A fixed "now" (dossier deadlines, lockouts, fee validity) for demos and end-to-end tests.
+    fixed_now: datetime | None = None
+
+    def now(self) -> datetime:
+        return self.fixed_now or datetime.now(UTC)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,6 +63,8 @@ class Settings:
             curated_dir=_path("CITIZENBOT_CURATED_DIR", REPO_ROOT / "knowledge" / "procedures"),
             calibration_file=_path("CITIZENBOT_CALIBRATION", REPO_ROOT / "knowledge" / "calibration.json"),
             ranker_file=_path("CITIZENBOT_RANKER", REPO_ROOT / "knowledge" / "ranker.json"),
+            fee_policies_file=_path("CITIZENBOT_FEE_POLICIES", REPO_ROOT / "knowledge" / "fee_policies.json"),
+            fixed_now=_datetime("CITIZENBOT_NOW"),
             helpdesk=os.environ.get(
                 "CITIZENBOT_HELPDESK",
                 "Bộ phận Một cửa của UBND xã, phường nơi bạn cư trú, "

@@ -17,6 +17,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import hypothesis
@@ -24,11 +25,13 @@ import pytest
 
 from bot.assistant import Assistant, load_retriever
 from bot.confidence import FEATURES, ConfidenceModel
+from bot.dossier_import import read_export
+from bot.dossiers import DossierStore
 from bot.embedder import Embedder
 from bot.index import SearchIndex, build_entries
 from bot.procedure import Procedure
 from bot.retriever import Retriever
-from bot.settings import Settings
+from bot.settings import LOCAL_TIME, Settings
 from bot.store import Faq, KnowledgeStore
 
 # Properties, not timings: no deadline, and no example database written into the repository.
@@ -182,3 +185,37 @@ def make_assistant(store: KnowledgeStore, retriever: Retriever) -> Callable[[Con
         return Assistant(store, retriever, confidence, HELPDESK)
 
     return make
+
+
+# ---- dossiers ----------------------------------------------------------------------
+
+DOSSIER_FIXTURE = FIXTURES / "dossiers.json"
+DOSSIER_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=LOCAL_TIME)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(DOSSIER_NOW)
+
+
+@pytest.fixture
+def dossier_store(tmp_path: Path, clock: Clock) -> DossierStore:
+    """A new dossier store holding tests/fixtures/dossiers.json, imported the way staff import it."""
+    store = DossierStore(f"sqlite:///{tmp_path / 'dossiers.db'}", clock)
+    result = read_export(DOSSIER_FIXTURE)
+    assert result.errors == []
+    store.upsert(result.dossiers)
+    return store
