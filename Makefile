@@ -12,6 +12,8 @@ INDEX := var/index/CURRENT
 setup: $(INSTALLED) $(MODEL) $(INDEX)
 
 $(INSTALLED): pyproject.toml
+	# espeak-ng (Debian) is the speech engine pyttsx3 drives for the callbot's voice.
+	command -v espeak-ng >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends espeak-ng; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
 		{ echo "Python 3.11 is required for the main environment (found $$($(PYTHON) --version))." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +33,7 @@ run: setup
 	$(BIN)/citizenbot serve
 
 test: setup
-	$(BIN)/ruff check bot tests bench
+	$(BIN)/ruff check bot voice tests bench
 	$(BIN)/python -m pytest
 
 eval: setup

@@ -1,0 +1,205 @@
+"""Speech benchmark: ASR word error rate and speed on phone-quality audio, concurrent streams, TTS.
+
+Every natural-speech clip in ``$CITIZENBOT_SHARED_DATA/speech/natural`` (24 kHz WAV with
+``clip_NN.txt`` transcripts) is brought to 8 kHz, sent through a G.711 μ-law round trip
+and streamed to each ASR backend in 20 ms frames.
+
+    .venv/bin/python bench/voice.py [--max-streams 16] [--stream-seconds 8]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file is named like the package it measures: keep its own folder off the import path.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+import argparse  # noqa: E402
+import resource  # noqa: E402
+import statistics  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from bot.settings import Settings  # noqa: E402
+from voice import SpeechEngineError  # noqa: E402
+from voice.asr import Recognizer, VietAsrRecognizer, VoskRecognizer, transcribe  # noqa: E402
+from voice.audio import FRAME_MS, SAMPLE_RATE, frames, read_wav_8k, silence, ulaw_round_trip  # noqa: E402
+from voice.settings import VoiceSettings  # noqa: E402
+from voice.tts import EspeakSynthesizer  # noqa: E402
+from voice.wer import word_edits  # noqa: E402
+
+# What the bot says on the phone, to measure how intelligible the synthesizer is at 8 kHz.
+BOT_SENTENCES = [
+    "Thủ tục đăng ký khai sinh cần tờ khai và giấy chứng sinh.",
+    "Lệ phí là năm mươi nghìn đồng.",
+    "Hồ sơ của bạn đang được xử lý.",
+    "Bạn vui lòng đọc mã hồ sơ.",
+    "Bạn có muốn nghe lại không?",
+    "Thời gian giải quyết là ba ngày làm việc.",
+    "Bạn nộp hồ sơ tại Ủy ban nhân dân cấp xã.",
+    "Tôi sẽ gửi tin nhắn chi tiết cho bạn.",
+    "Xin chào, tôi là trợ lý ảo thủ tục hành chính.",
+    "Căn cước công dân còn hiệu lực.",
+    "Đăng ký thường trú cho con.",
+    "Xin lỗi, tôi chưa hiểu câu hỏi của bạn.",
+]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load_clips(folder: Path) -> list[tuple[str, np.ndarray, str]]:
+    clips = []
+    for wav in sorted(folder.glob("clip_*.wav")):
+        transcript = wav.with_suffix(".txt").read_text("utf-8").strip()
+        clips.append((wav.stem, ulaw_round_trip(read_wav_8k(wav)), transcript))
+    if not clips:
+        raise SystemExit(f"no clip_*.wav in {folder}")
+    return clips
+
+
+def measure_wer(recognizer: Recognizer, clips: list[tuple[str, np.ndarray, str]]) -> None:
+    total_edits = total_words = 0
+    busy = audio = 0.0
+    for name, pcm, reference in clips:
+        started = time.perf_counter()
+        text, _ = transcribe(recognizer, pcm)
+        busy += time.perf_counter() - started
+        audio += len(pcm) / SAMPLE_RATE
+        edits, words = word_edits(reference, text)
+        total_edits += edits
+        total_words += words
+        print(f"  {name}  WER {edits / words:5.3f}  «{text}»")
+    print(
+        f"  overall WER {total_edits / total_words:.3f} ({total_edits} edits / {total_words} words), "
+        f"{audio:.1f} s of audio, real-time factor {busy / audio:.3f} (one stream)"
+    )
+
+
+def paced_stream(recognizer: Recognizer, pcm: np.ndarray, barrier: threading.Barrier, out: list[dict]) -> None:
+    """Feeds 20 ms frames as a phone line would, timing how far behind the line the recognizer falls."""
+    lags = []
+    with recognizer.stream() as stream:
+        barrier.wait()
+        origin = time.perf_counter()
+        for i, frame in enumerate(frames(pcm)):
+            arrived = origin + (i + 1) * FRAME_MS / 1000
+            wait = arrived - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            stream.accept(frame)
+            lags.append(time.perf_counter() - arrived)
+        stream.result()
+        final_lag = time.perf_counter() - (origin + len(pcm) / SAMPLE_RATE)
+    out.append({"p95_lag": float(np.percentile(lags, 95)), "final_lag": final_lag})
+
+
+def measure_concurrency(recognizer: Recognizer, pcm: np.ndarray, max_streams: int) -> None:
+    print(
+        f"  each stream: {len(pcm) / SAMPLE_RATE:.1f} s of audio paced in real time; holds if the p95 frame lag "
+        "< 0.2 s and the final text comes < 0.5 s after the audio ends"
+    )
+    held = 0
+    n = 1
+    while n <= max_streams:
+        barrier = threading.Barrier(n)
+        out: list[dict] = []
+        threads = [threading.Thread(target=paced_stream, args=(recognizer, pcm, barrier, out)) for _ in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        p95 = max(r["p95_lag"] for r in out)
+        final = max(r["final_lag"] for r in out)
+        ok = p95 < 0.2 and final < 0.5
+        print(
+            f"  {n:2d} streams: worst p95 frame lag {p95 * 1000:6.0f} ms, worst final lag {final * 1000:6.0f} ms"
+            f"  {'holds' if ok else 'falls behind'}"
+        )
+        if not ok:
+            break
+        held = n
+        n = n + 1 if n < 4 else n + 2
+    print(f"  simultaneous streams holding real time: {held}")
+
+
+def measure_tts(recognizer: Recognizer) -> None:
+    synthesizer = EspeakSynthesizer()
+    timings, edits_total, words_total = [], 0, 0
+    for sentence in BOT_SENTENCES:
+        started = time.perf_counter()
+        pcm = synthesizer.synthesize(sentence)
+        timings.append(time.perf_counter() - started)
+        line = ulaw_round_trip(np.concatenate([silence(0.2), pcm, silence(0.5)]))
+        text, _ = transcribe(recognizer, line)
+        edits, words = word_edits(sentence, text)
+        edits_total += edits
+        words_total += words
+    print(
+        f"  {synthesizer.name} voice {synthesizer.voice} at {synthesizer.rate} wpm: "
+        f"median {statistics.median(timings) * 1000:.0f} ms per sentence (~10 words, 8 kHz output)"
+    )
+    print(
+        f"  intelligibility at 8 kHz μ-law: WER {edits_total / words_total:.3f} when viet-asr recognises it back "
+        f"({len(BOT_SENTENCES)} bot sentences; lower is clearer)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-streams", type=int, default=16)
+    parser.add_argument("--stream-seconds", type=float, default=8.0)
+    args = parser.parse_args()
+
+    folder = Settings.from_env().shared_data_dir / "speech" / "natural"
+    clips = load_clips(folder)
+    print(f"{len(clips)} natural-speech clips from {folder}, 8 kHz after a G.711 μ-law round trip")
+
+    print("\nviet-asr 0.1.0.dev11 (default backend)")
+    before = rss_mb()
+    started = time.perf_counter()
+    viet = VietAsrRecognizer()
+    print(f"  load {time.perf_counter() - started:.2f} s, +{rss_mb() - before:.0f} MB resident")
+    measure_wer(viet, clips)
+    print(f"  resident memory after recognition: {rss_mb():.0f} MB (whole process)")
+    joined = np.concatenate([pcm for _, pcm, _ in clips])[: int(args.stream_seconds * SAMPLE_RATE)]
+    measure_concurrency(viet, joined, args.max_streams)
+
+    print("\nvosk 0.3.45")
+    model_dir = VoiceSettings.from_env().vosk_model_dir
+    if model_dir is None:
+        print(
+            "  not measured: no Vietnamese vosk model is configured (CITIZENBOT_VOSK_MODEL is unset) and none can "
+            "be installed from the package registries; set CITIZENBOT_VOSK_MODEL to a Vietnamese model to measure it"
+        )
+    else:
+        try:
+            started = time.perf_counter()
+            vosk = VoskRecognizer(model_dir)
+            print(f"  model {model_dir}, load {time.perf_counter() - started:.2f} s")
+            measure_wer(vosk, clips)
+            measure_concurrency(vosk, joined, args.max_streams)
+        except SpeechEngineError as error:
+            print(f"  not measured: {error}")
+
+    print("\nspeech synthesis")
+    measure_tts(viet)
+    print(f"\npeak resident memory: {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

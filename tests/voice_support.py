@@ -1,0 +1,35 @@
+"""Helpers shared by the tests of the speech layer (``tests/test_voice_*.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bot.settings import Settings
+from voice.audio import read_wav_8k, silence, ulaw_round_trip
+
+CLIPS = Settings.from_env().shared_data_dir / "speech" / "natural"
+
+
+def natural_clip(number: int) -> Path:
+    path = CLIPS / f"clip_{number:02d}.wav"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: the natural-speech clips come with the project's shared data "
+            "(set CITIZENBOT_SHARED_DATA to the folder holding speech/natural/)"
+        )
+    return path
+
+
+def transcript(number: int) -> str:
+    return natural_clip(number).with_suffix(".txt").read_text("utf-8").strip()
+
+
+def phone_audio(number: int) -> np.ndarray:
+    """A clip as it arrives over the phone: 8 kHz, through G.711 μ-law."""
+    return ulaw_round_trip(read_wav_8k(natural_clip(number)))
+
+
+def padded(pcm: np.ndarray, before: float = 0.3, after: float = 0.6) -> np.ndarray:
+    return np.concatenate([silence(before), pcm, silence(after)])
