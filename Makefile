@@ -7,9 +7,22 @@ INSTALLED := $(VENV)/.installed
 MODEL := var/models/multilingual-e5-small/modules.json
 INDEX := var/index/CURRENT
 
-.PHONY: setup run test lint eval bench clean
+# The Rasa dialogue runs in its own Python 3.10 environment (Rasa 3.6 supports 3.8–3.10
+# and pins pydantic 1), found through pyenv or on PATH; set RASA_PYTHON to choose another.
+RASA_PYTHON ?= $(shell p="$$(pyenv prefix 3.10.13 2>/dev/null)"; \
+	if [ -x "$$p/bin/python3.10" ]; then echo "$$p/bin/python3.10"; else command -v python3.10; fi)
+RASA_VENV := .venv-rasa
+RASA_BIN := $(RASA_VENV)/bin
+RASA_INSTALLED := $(RASA_VENV)/.installed
+RASA_MODEL := var/rasa/models/citizenbot.tar.gz
+RASA_TRAINING := config.yml nlu_data/domain.yml $(wildcard nlu_data/train/*.yml) actions/folding_tokenizer.py
+# The repository root on PYTHONPATH: Rasa loads the custom tokenizer from actions/.
+RASA_ENV := PYTHONPATH=$(CURDIR) RASA_TELEMETRY_ENABLED=false RASA_MAX_CACHE_SIZE=0 \
+	RASA_CACHE_DIRECTORY=$(CURDIR)/var/rasa/cache
 
-setup: $(INSTALLED) $(MODEL) $(INDEX)
+.PHONY: setup run test lint eval bench nlu-quality rasa-model rasa-actions rasa-serve browser clean
+
+setup: $(INSTALLED) $(MODEL) $(INDEX) $(RASA_MODEL)
 
 $(INSTALLED): pyproject.toml
 	# espeak-ng (Debian) is the speech engine pyttsx3 drives for the callbot's voice.
@@ -29,11 +42,44 @@ $(INDEX): | $(INSTALLED) $(MODEL)
 	$(BIN)/citizenbot ingest
 	$(BIN)/citizenbot index
 
+$(RASA_INSTALLED): requirements-rasa.txt
+	@[ -n "$(RASA_PYTHON)" ] && $(RASA_PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null || \
+		{ echo "Python 3.10 is required for the Rasa environment and none was found (tried \`pyenv prefix 3.10.13\` and python3.10 on PATH): install it, e.g. \`pyenv install 3.10.13\`, or set RASA_PYTHON." >&2; exit 1; }
+	$(RASA_PYTHON) -m venv $(RASA_VENV)
+	$(RASA_BIN)/pip install --quiet -r requirements-rasa.txt
+	touch $@
+
+# Retrained only when the training data, the config or the tokenizer change; the seeds are in config.yml.
+$(RASA_MODEL): $(RASA_INSTALLED) $(RASA_TRAINING)
+	$(RASA_ENV) $(RASA_BIN)/rasa train --force --config config.yml --domain nlu_data/domain.yml \
+		--data nlu_data/train --out $(dir $@) --fixed-model-name $(basename $(basename $(notdir $@)))
+	touch $@
+
+rasa-model: $(RASA_MODEL)
+
+# The dialogue by hand, each in its own terminal next to `citizenbot serve` (see actions/README.md).
+rasa-actions: setup
+	$(RASA_ENV) SANIC_HOST=127.0.0.1 $(RASA_BIN)/python -m rasa_sdk --actions actions.dialogue --port 5055
+
+rasa-serve: setup
+	$(RASA_ENV) $(RASA_BIN)/rasa run --enable-api --model $(RASA_MODEL) --endpoints endpoints.yml \
+		--interface 127.0.0.1 --port 5005
+
+# Serves the Q&A API; the dialogue runs beside it with make rasa-actions and make rasa-serve.
 run: setup
 	$(BIN)/citizenbot serve
 
-test: setup
-	$(BIN)/ruff check bot voice tests bench
+# The browser tests drive Debian's headless chromium through its chromium-driver (Selenium, in .[dev]).
+BROWSER := /usr/bin/chromedriver
+$(BROWSER):
+	@command -v apt-get >/dev/null || { echo "Install Debian's chromium and chromium-driver for the browser tests." >&2; exit 1; }
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+
+browser: $(BROWSER)
+
+test: setup $(BROWSER)
+	$(BIN)/ruff check bot voice tests bench actions
 	$(BIN)/python -m pytest
 
 eval: setup
@@ -44,5 +90,9 @@ eval: setup
 bench: setup
 	$(BIN)/python bench/retrieval.py
 
+# Intent and entity F1 of the Rasa model on the held-out split nlu_data/tests/nlu_heldout.yml.
+nlu-quality: setup
+	$(BIN)/python bench/nlu_quality.py
+
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(RASA_VENV) var
