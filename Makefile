@@ -65,9 +65,9 @@ rasa-serve: setup
 	$(RASA_ENV) $(RASA_BIN)/rasa run --enable-api --model $(RASA_MODEL) --endpoints endpoints.yml \
 		--interface 127.0.0.1 --port 5005
 
-# Serves the Q&A API; the dialogue runs beside it with make rasa-actions and make rasa-serve.
+# Gateway, Rasa server and action server under one supervisor, logs prefixed; Ctrl-C stops them all.
 run: setup
-	$(BIN)/citizenbot serve
+	$(BIN)/citizenbot run
 
 # The browser tests drive Debian's headless chromium through its chromium-driver (Selenium, in .[dev]).
 BROWSER := /usr/bin/chromedriver

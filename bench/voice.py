@@ -18,6 +18,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 import argparse  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import threading  # noqa: E402
@@ -25,10 +27,12 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from bot.dossier_codes import parse_dossier_code  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from voice import SpeechEngineError  # noqa: E402
-from voice.asr import Recognizer, VietAsrRecognizer, VoskRecognizer, transcribe  # noqa: E402
+from voice.asr import DIGIT_GRAMMAR, Recognizer, VietAsrRecognizer, VoskRecognizer, transcribe  # noqa: E402
 from voice.audio import FRAME_MS, SAMPLE_RATE, frames, read_wav_8k, silence, ulaw_round_trip  # noqa: E402
+from voice.call import keyed_code  # noqa: E402
 from voice.settings import VoiceSettings  # noqa: E402
 from voice.tts import EspeakSynthesizer  # noqa: E402
 from voice.wer import word_edits  # noqa: E402
@@ -159,10 +163,80 @@ def measure_tts(recognizer: Recognizer) -> None:
     )
 
 
+def measure_dossier_codes(recognizer: Recognizer, synthesizer: EspeakSynthesizer) -> None:
+    """Exact-match rate of dossier codes said (synthesizer → μ-law → ASR → parser) and keyed."""
+    codes = [d["code"] for d in json.loads((_HERE.parent / "tests" / "fixtures" / "dossiers.json").read_text("utf-8"))]
+    spoken = 0
+    for code in codes:
+        pcm = np.concatenate([silence(0.3), ulaw_round_trip(synthesizer.synthesize(code)), silence(0.5)])
+        text, _ = transcribe(recognizer, pcm, DIGIT_GRAMMAR)
+        spoken += parse_dossier_code(text) == code
+    keyed = sum(keyed_code(re.sub(r"\D", "", code)) == code for code in codes)
+    print(
+        f"  dossier codes exact match: spoken {spoken}/{len(codes)} ({spoken / len(codes):.0%}), "
+        f"keyed {keyed}/{len(codes)} ({keyed / len(codes):.0%})"
+    )
+
+
+QUESTIONS = [
+    "đăng ký khai sinh cần giấy tờ gì",
+    "làm căn cước công dân ở đâu",
+    "đăng ký kết hôn mất bao lâu",
+    "cấp lại giấy phép lái xe cần gì",
+    "đăng ký tạm trú cần giấy tờ gì",
+]
+
+
+def measure_phone_line(url: str, turns: int, max_calls: int) -> None:
+    """Voice-to-voice latency over a live /ws/phone, then how many simultaneous calls keep it."""
+    import asyncio
+
+    from voice.simulator import place_call
+
+    def script(n: int) -> list[dict]:
+        return [{"after_bot_starts": 1.0, "say": QUESTIONS[i % len(QUESTIONS)]} for i in range(n)] + [
+            {"after_bot_starts": 0.5, "hangup": True}
+        ]
+
+    async def calls(count: int, n: int) -> list:
+        return await asyncio.gather(*(place_call(script(n), url, max_seconds=30 + 15 * n) for _ in range(count)))
+
+    def summary(records: list) -> tuple[float, float, float]:
+        latencies = sorted(x for r in records for x in r.latencies)
+        barge = [x for r in records for x in r.barge_ins]
+        if not latencies:
+            return float("nan"), float("nan"), float("nan")
+        p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
+        return statistics.median(latencies), p95, max(barge, default=float("nan"))
+
+    p50, p95, barge = summary(asyncio.run(calls(1, turns)))
+    print(
+        f"  voice-to-voice latency over {turns} turns (end of caller speech → first bot audio frame): "
+        f"p50 {p50:.2f} s, p95 {p95:.2f} s (target p50 < 1.0 s, p95 < 1.5 s); slowest barge-in {barge * 1000:.0f} ms"
+    )
+    held = 1 if p95 < 1.5 else 0
+    count = 2
+    while count <= max_calls:
+        p50, p95, barge = summary(asyncio.run(calls(count, 3)))
+        ok = p95 < 1.5 and barge <= 0.3
+        print(
+            f"  {count} simultaneous calls: latency p50 {p50:.2f} s, p95 {p95:.2f} s, "
+            f"slowest barge-in {barge * 1000:.0f} ms {'(holds)' if ok else '(does not hold)'}"
+        )
+        if not ok:
+            break
+        held = count
+        count *= 2
+    print(f"  simultaneous calls holding real time (p95 < 1.5 s, barge-in ≤ 300 ms): {held}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-streams", type=int, default=16)
     parser.add_argument("--stream-seconds", type=float, default=8.0)
+    parser.add_argument("--phone-url", help="a running /ws/phone (citizenbot serve) for the phone-line figures")
+    parser.add_argument("--turns", type=int, default=10)
+    parser.add_argument("--max-calls", type=int, default=8)
     args = parser.parse_args()
 
     folder = Settings.from_env().shared_data_dir / "speech" / "natural"
@@ -198,6 +272,13 @@ def main() -> None:
 
     print("\nspeech synthesis")
     measure_tts(viet)
+
+    print("\nphone line")
+    measure_dossier_codes(viet, EspeakSynthesizer())
+    if args.phone_url:
+        measure_phone_line(args.phone_url, args.turns, args.max_calls)
+    else:
+        print("  latency and simultaneous calls: pass --phone-url ws://127.0.0.1:8000/ws/phone of a running server")
     print(f"\npeak resident memory: {peak_rss_mb():.0f} MB")
 
 

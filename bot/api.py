@@ -7,16 +7,19 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bot.assistant import Assistant
 from bot.dossiers import DossierStore, StatusLookup
+from bot.errors import validation_error_response
 from bot.fees import MAX_UNITS, FeeEngine, FeePolicies, answer_fee_question
+from bot.gateway import install_gateway
 from bot.settings import LOCAL_TIME, Settings
+from bot.staff.app import install_staff
 from bot.text import MAX_QUESTION_CHARS
+from voice.media_stream import build_phone_router
 
 
 class Question(BaseModel):
@@ -99,10 +102,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        fields = sorted({str(e["loc"][-1]) for e in error.errors() if e["type"] != "json_invalid" and e["loc"]})
-        where = f" (trường: {', '.join(fields)})" if fields else " (nội dung không phải JSON hợp lệ)"
-        message = f"Yêu cầu không hợp lệ{where}. Vui lòng kiểm tra dữ liệu gửi lên."
-        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(error.errors()), "message": message})
+        return validation_error_response(error.errors())
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -131,4 +131,7 @@ def create_app(
         reply = answer_fee_question(assistant, engine, body.question, body.procedure_code, body.copies, body.online)
         return FeeAnswer(**asdict(reply))
 
+    install_gateway(app, assistant_factory, fee_engine_factory)  # chat, widget, feedback, /ready, /metrics
+    install_staff(app, assistant_factory)  # staff console: /staff (HTML) and /api/staff (JSON)
+    app.include_router(build_phone_router(assistant_factory, status_lookup_factory, fee_engine_factory))  # /ws/phone
     return app

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from bot import answers
 from bot.confidence import ConfidenceModel, looks_administrative
 from bot.embedder import Embedder
-from bot.index import SearchIndex
+from bot.index import SearchIndex, question_key
 from bot.procedure import Procedure, Section
 from bot.ranking import Ranker
 from bot.retriever import Retriever, SearchResult
@@ -112,6 +112,9 @@ class Assistant:
         section = answers.detect_section(result.question)
         confidence = self.confidence.probability(result)
         candidates = result.candidates
+        faq = self._faq_match(result)
+        if faq is not None:
+            return self._answer(faq, section, max(confidence, self.confidence.answer_threshold))
         if confidence < self.confidence.clarify_threshold or not candidates:
             return self._decline(result, confidence, log_unanswered)
         if confidence < self.confidence.answer_threshold or self._only_asks_about(result, section):
@@ -142,6 +145,13 @@ class Assistant:
             (section or Section.OVERVIEW).value,
             procedure.portal_url,
         )
+
+    def _faq_match(self, result: SearchResult) -> Procedure | None:
+        """The best candidate among the procedures of an indexed FAQ question asked word for word."""
+        codes = self.retriever.index.faq_codes.get(question_key(result.question))
+        if not codes:
+            return None
+        return next((c.procedure for c in result.candidates if c.procedure.national_code in codes), None)
 
     @staticmethod
     def _only_asks_about(result: SearchResult, section: Section | None) -> bool:

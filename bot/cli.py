@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from tqdm import tqdm
 
 from bot.settings import Settings
+from bot.staff.commands import register as register_staff_commands
 from bot.text import fold
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ def cmd_build_model(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.ingest import load_faqs, load_procedures
+    from bot.staff.history import ProcedureHistory
     from bot.store import KnowledgeStore
 
     if not settings.shared_data_dir.is_dir():
@@ -41,9 +43,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     store = KnowledgeStore(settings.database_url)
-    procedures = store.upsert_procedures(load_procedures(settings.shared_data_dir, settings.curated_dir))
+    edited = ProcedureHistory(store).edited_codes()
+    loaded = load_procedures(settings.shared_data_dir, settings.curated_dir)
+    procedures = store.upsert_procedures(p for p in loaded if p.code not in edited)
     faqs = store.upsert_faqs(load_faqs(settings.shared_data_dir))
     print(f"Imported {procedures} procedures and {faqs} FAQ entries: {json.dumps(store.counts(), ensure_ascii=False)}")
+    if edited:
+        print(f"Kept {len(edited)} procedures as staff edited them (see their history in the staff console).")
     return 0
 
 
@@ -178,6 +184,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.supervisor import run
+
+    return run(args.host, args.port, args.rasa_port, args.actions_port, with_rasa=not args.no_rasa)
+
+
 def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
     from bot.store import KnowledgeStore
 
@@ -262,6 +274,22 @@ def cmd_dossiers_show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_call(args: argparse.Namespace, settings: Settings) -> int:
+    from voice.simulator import run_call
+
+    result = run_call(args.script, args.url, args.record, args.caller, args.max_seconds)
+    return 0 if result.lines else 1
+
+
+def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
+    from voice.outbox import Outbox
+
+    for message in Outbox(settings.database_url).list(args.status, args.limit):
+        when = f"{message.created_at:%Y-%m-%d %H:%M}"
+        print(f"{message.id:>5}  {when}  {message.status:<7} {message.phone}  {message.text}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="citizenbot", description="Trợ lý ảo thủ tục hành chính")
     sub = p.add_subparsers(dest="command", required=True)
@@ -296,6 +324,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.set_defaults(func=cmd_serve)
+    s = sub.add_parser("run", help="gateway, Rasa server and action server under one supervisor (make run)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000, help="the gateway (the assistant's address)")
+    s.add_argument("--rasa-port", type=int, default=5005)
+    s.add_argument("--actions-port", type=int, default=5055)
+    s.add_argument("--no-rasa", action="store_true", help="the gateway alone, answering without the dialogue")
+    s.set_defaults(func=cmd_run)
     s = sub.add_parser("unanswered", help="questions the assistant could not answer")
     s.add_argument("--limit", type=int, default=50)
     s.set_defaults(func=cmd_unanswered)
@@ -312,6 +347,18 @@ def parser() -> argparse.ArgumentParser:
     s = dossiers.add_parser("show", help="everything known about one dossier, and what citizens are told")
     s.add_argument("code")
     s.set_defaults(func=cmd_dossiers_show)
+    s = sub.add_parser("call", help="phone-line simulator: dial /ws/phone and play a caller script")
+    s.add_argument("script", type=Path, help="JSON lines or YAML: say / wav / dtmf / silence / wait steps")
+    s.add_argument("--url", default="ws://127.0.0.1:8000/ws/phone")
+    s.add_argument("--record", type=Path, help="write the bot's audio here (WAV, 8 kHz)")
+    s.add_argument("--caller", default="0905111201", help="the caller's number passed to the bot ('' for none)")
+    s.add_argument("--max-seconds", type=float, default=180.0)
+    s.set_defaults(func=cmd_call)
+    s = sub.add_parser("outbox", help="text messages the callbot queued for callers")
+    s.add_argument("--status", choices=["queued", "sent", "failed"])
+    s.add_argument("--limit", type=int, default=50)
+    s.set_defaults(func=cmd_outbox)
+    register_staff_commands(sub)
     return p
 
 

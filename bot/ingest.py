@@ -60,25 +60,37 @@ def _steps(text: str) -> list[str]:
 # ---- catalogue --------------------------------------------------------------
 
 
+PORTAL = "Cổng Dịch vụ công quốc gia"
+
+
+def parse_catalog_service(row: dict[str, Any]) -> Procedure:
+    """A row of the portal's service catalogue (TTHC_MA, NAME, WEIGHT)."""
+    return Procedure(
+        code=row["TTHC_MA"].strip(), name=clean(row["NAME"]), popularity=int(row.get("WEIGHT") or 0), source=PORTAL
+    )
+
+
+def parse_catalog_name(row: dict[str, str]) -> Procedure | None:
+    """A row of procedure_names.csv (Tên, Link); None when the link names no procedure code."""
+    match = _CODE_IN_LINK.search(row["Link"])
+    return Procedure(code=match.group(1), name=clean(row["Tên"]), source=PORTAL) if match else None
+
+
 def load_catalog(data_dir: Path) -> dict[str, Procedure]:
     procedures: dict[str, Procedure] = {}
     for name in ("portal_services_citizen.json", "portal_services_business.json"):
         for row in json.loads((data_dir / "catalog" / name).read_text(encoding="utf-8")):
-            code = row["TTHC_MA"].strip()
-            weight = int(row.get("WEIGHT") or 0)
-            if code in procedures:
-                procedures[code].popularity = max(procedures[code].popularity, weight)
+            procedure = parse_catalog_service(row)
+            if procedure.code in procedures:
+                known = procedures[procedure.code]
+                known.popularity = max(known.popularity, procedure.popularity)
             else:
-                procedures[code] = Procedure(
-                    code=code, name=clean(row["NAME"]), popularity=weight, source="Cổng Dịch vụ công quốc gia"
-                )
+                procedures[procedure.code] = procedure
     with (data_dir / "catalog" / "procedure_names.csv").open(encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):
-            match = _CODE_IN_LINK.search(row["Link"])
-            if match and match.group(1) not in procedures:
-                procedures[match.group(1)] = Procedure(
-                    code=match.group(1), name=clean(row["Tên"]), source="Cổng Dịch vụ công quốc gia"
-                )
+            named = parse_catalog_name(row)
+            if named and named.code not in procedures:
+                procedures[named.code] = named
     return procedures
 
 
@@ -241,11 +253,14 @@ def load_detail_pages(data_dir: Path, names: dict[str, Procedure]) -> Iterator[P
 # ---- curated records --------------------------------------------------------
 
 
+def parse_curated(data: dict[str, Any]) -> Procedure:
+    """A hand-written record (the format of knowledge/procedures/)."""
+    return Procedure.from_dict({**data, "detail": Detail.CURATED})
+
+
 def load_curated(curated_dir: Path) -> Iterator[Procedure]:
     for path in sorted(curated_dir.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        data["detail"] = Detail.CURATED
-        yield Procedure.from_dict(data)
+        yield parse_curated(json.loads(path.read_text(encoding="utf-8")))
 
 
 # ---- FAQ --------------------------------------------------------------------

@@ -78,6 +78,19 @@ class UnansweredQuestion:
     candidates: list[str]
 
 
+def procedure_row(procedure: Procedure, now: datetime) -> dict[str, Any]:
+    """The ``procedures`` table row of a record."""
+    return {
+        "code": procedure.code,
+        "national_code": procedure.national_code,
+        "name": procedure.name,
+        "detail": procedure.detail.value,
+        "retired": procedure.retired,
+        "data": procedure.to_dict(),
+        "updated_at": now,
+    }
+
+
 class KnowledgeStore:
     def __init__(self, database_url: str) -> None:
         if database_url.startswith("sqlite:///"):
@@ -91,18 +104,7 @@ class KnowledgeStore:
 
     def upsert_procedures(self, procedures: Iterable[Procedure]) -> int:
         now = datetime.now(UTC)
-        rows = [
-            {
-                "code": p.code,
-                "national_code": p.national_code,
-                "name": p.name,
-                "detail": p.detail.value,
-                "retired": p.retired,
-                "data": p.to_dict(),
-                "updated_at": now,
-            }
-            for p in procedures
-        ]
+        rows = [procedure_row(p, now) for p in procedures]
         with self.engine.begin() as conn:
             existing = {r[0] for r in conn.execute(sa.select(procedures_table.c.code))}
             new = [r for r in rows if r["code"] not in existing]

@@ -219,3 +219,8 @@ def dossier_store(tmp_path: Path, clock: Clock) -> DossierStore:
     assert result.errors == []
     store.upsert(result.dossiers)
     return store
+
+
+# ---- live processes (tests/processes.py): the gateway with Rasa, and a real browser ----------
+
+from processes import browser, live_stack  # noqa: E402, F401  (fixtures, started on first use)

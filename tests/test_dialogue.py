@@ -18,12 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
 import unicodedata
 import uuid
 from collections.abc import Iterator
@@ -34,15 +29,21 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from conftest import DOSSIER_FIXTURE, DOSSIER_NOW, REAL_SETTINGS
+from processes import (
+    RASA_BIN,
+    RASA_MODEL,
+    ROOT,
+    free_port,
+    rasa_env,
+    require_rasa,
+    run,
+    running_stack,
+    start_action_server,
+)
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
-RASA_BIN = ROOT / ".venv-rasa" / "bin"
-MODEL = ROOT / "var" / "rasa" / "models" / "citizenbot.tar.gz"
 TEST_STORIES = ROOT / "nlu_data" / "tests" / "test_stories.yml"
-CITIZENBOT = Path(sys.executable).parent / "citizenbot"
 
 UNAVAILABLE = "Hệ thống tạm thời gián đoạn"
 # Replies the validation action sends: data validation cannot see them used.
@@ -97,76 +98,10 @@ NOT_DONE_STORIES = ("status wording: paused", "status wording: extended", "statu
 DONE_WORDS = ("đã có kết quả", "đã trả kết quả")
 
 
-def rasa_env(tmp: Path, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "RASA_TELEMETRY_ENABLED": "false",
-        "RASA_MAX_CACHE_SIZE": "0",
-        "RASA_CACHE_DIRECTORY": str(tmp / "rasa-cache"),
-        "SANIC_HOST": "127.0.0.1",
-        **extra,
-    }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run(command: list[str], env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-
-
-class Server:
-    """A process started by a test, ready once `health` answers 200, stopped with its process group."""
-
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path, health: str) -> None:
-        self.name, self.log, self.health = name, log, health
-        with log.open("w") as out:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-
-    def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}", pytrace=False)
-            try:
-                if httpx.get(self.health, timeout=5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        self.stop()
-        pytest.fail(f"{self.name} was not ready after {timeout:.0f} s:\n{self.tail()}", pytrace=False)
-
-    def tail(self, chars: int = 4000) -> str:
-        return self.log.read_text(errors="replace")[-chars:]
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def rasa_model() -> Path:
-    missing = [p for p in (RASA_BIN / "rasa", MODEL) if not p.exists()]
-    if missing:
-        pytest.fail(
-            f"Missing {', '.join(map(str, missing))}: `make setup` creates the Rasa environment (.venv-rasa) "
-            "and trains the model (`make rasa-model`).",
-            pytrace=False,
-        )
-    return MODEL
+    require_rasa()
+    return RASA_MODEL
 
 
 @pytest.fixture(scope="module")
@@ -174,69 +109,11 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("dialogue")
 
 
-def start_action_server(workdir: Path, api_url: str, name: str) -> Server:
-    port = free_port()
-    server = Server(
-        name,
-        [str(RASA_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions.dialogue", "--port", str(port)],
-        rasa_env(workdir, CITIZENBOT_API_URL=api_url, CITIZENBOT_API_TIMEOUT="60"),
-        workdir / f"{name}.log",
-        f"http://127.0.0.1:{port}/health",
-    )
-    server.wait_ready(90)
-    return server
-
-
 @pytest.fixture(scope="module")
-def main_app(workdir: Path) -> Iterator[str]:
-    """The main app on a copy of the knowledge store holding the dossier fixture, its clock fixed."""
-    url = REAL_SETTINGS.database_url
-    source = Path(url.removeprefix("sqlite:///"))
-    if not url.startswith("sqlite:///") or not source.is_file():
-        pytest.fail(f"The knowledge store {url} is not a SQLite file: `make setup` builds it.", pytrace=False)
-    database = workdir / "citizenbot.db"
-    shutil.copyfile(source, database)
-    env = {**os.environ, "CITIZENBOT_DATABASE_URL": f"sqlite:///{database}", "CITIZENBOT_NOW": DOSSIER_NOW.isoformat()}
-    imported = run([str(CITIZENBOT), "dossiers", "import", str(DOSSIER_FIXTURE)], env)
-    assert imported.returncode == 0, imported.stdout + imported.stderr
-    port = free_port()
-    server = Server(
-        "main app",
-        [str(CITIZENBOT), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env,
-        workdir / "main-app.log",
-        f"http://127.0.0.1:{port}/health",
-    )
-    try:
-        server.wait_ready(90)
-        # The first question loads the embedding model and the index: not inside a conversation.
-        warm = httpx.post(f"http://127.0.0.1:{port}/api/ask", json={"question": "đăng ký khai sinh"}, timeout=180)
-        assert warm.status_code == 200, warm.text
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def rasa_server(rasa_model: Path, main_app: str, workdir: Path) -> Iterator[str]:
-    actions = start_action_server(workdir, main_app, "action server")
-    try:
-        endpoints = workdir / "endpoints.yml"
-        action_url = actions.health.removesuffix("/health") + "/webhook"
-        endpoints.write_text(f"action_endpoint:\n  url: {action_url}\n")
-        port = free_port()
-        command = [str(RASA_BIN / "rasa"), "run", "--enable-api", "--model", str(rasa_model)]
-        command += ["--endpoints", str(endpoints), "--interface", "127.0.0.1", "--port", str(port)]
-        rasa = Server(
-            "Rasa server", command, rasa_env(workdir), workdir / "rasa.log", f"http://127.0.0.1:{port}/status"
-        )
-        try:
-            rasa.wait_ready(300)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            rasa.stop()
-    finally:
-        actions.stop()
+def rasa_server(rasa_model: Path, workdir: Path) -> Iterator[str]:
+    """A stack of this module's own: the lockout story must not lock codes other tests use."""
+    with running_stack(workdir) as stack:
+        yield stack.rasa
 
 
 # ---- data validation and rasa test --------------------------------------------------
@@ -375,7 +252,7 @@ def test_actions_reply_politely_when_the_main_app_is_down(workdir: Path) -> None
     closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     actions = start_action_server(workdir, closed, "action server without main app")
     try:
-        webhook = actions.health.removesuffix("/health") + "/webhook"
+        webhook = f"{actions.url}/webhook"
         slots = {"dossier_code": "000.00.21.H48-261122-0031", "check_digits": "1201", "procedure_code": None}
         for action, text, intent in (
             ("action_check_dossier_status", "1201", "provide_check_digits"),

@@ -285,3 +285,19 @@ def test_store_creates_the_folder_of_its_database(tmp_path: Path) -> None:
     KnowledgeStore(f"sqlite:///{database}").upsert_procedures([Procedure("1.000001", "Thủ tục A")])
     assert database.is_file()
     assert [p.name for p in KnowledgeStore(f"sqlite:///{database}").procedures()] == ["Thủ tục A"]
+
+
+def test_reingesting_the_sources_keeps_what_staff_edited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.cli import main
+    from bot.staff.history import ProcedureHistory
+
+    database_url = f"sqlite:///{tmp_path / 'knowledge.db'}"
+    monkeypatch.setenv("CITIZENBOT_DATABASE_URL", database_url)
+    assert main(["ingest"]) == 0
+    history = ProcedureHistory(KnowledgeStore(database_url))
+    procedure, etag = history.current("1.004194")
+    history.change(replace(procedure, fee_note="Mức thu mới theo nghị quyết của tỉnh"), etag, "can-bo")
+
+    assert main(["ingest"]) == 0
+    assert KnowledgeStore(database_url).procedure("1.004194").fee_note == "Mức thu mới theo nghị quyết của tỉnh"
+    assert KnowledgeStore(database_url).procedure("1.001193").fee_note  # the others are ingested as before
