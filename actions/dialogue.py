@@ -167,40 +167,36 @@ def clarified(kind: str, question: str, reply: dict[str, Any]) -> list[EventType
     return [SlotSet("choices", codes), SlotSet("pending_question", question), SlotSet("pending_kind", kind)]
 
 
-async def ask_knowledge(
-    question: str, dispatcher: CollectingDispatcher, procedure_code: str | None = None
+async def relay(
+    path: str, body: dict[str, Any], dispatcher: CollectingDispatcher, result_field: str, topic: str
 ) -> list[EventType]:
+    """Says the main app's reply to `body` and records it in slots; `topic` is "ask" or "fee"."""
     try:
-        body = {"question": question[:MAX_QUESTION_CHARS], "procedure_code": procedure_code}
-        reply = await call_api("/api/ask", body)
+        reply = await call_api(path, body)
     except ApiUnavailable as error:
-        logger.warning("knowledge core unavailable: %s", error)
+        logger.warning("%s unavailable: %s", path, error)
         dispatcher.utter_message(text=UNAVAILABLE)
         return [SlotSet("answer_kind", "unavailable")]
     dispatcher.utter_message(text=reply["text"])
-    kind = str(reply.get("kind") or "unknown")
-    events: list[EventType] = [SlotSet("answer_kind", f"ask:{kind}"), *clarified("ask", question, reply)]
-    if kind == "answer" and reply.get("procedure_code"):
+    result = str(reply.get(result_field) or "unknown")
+    events: list[EventType] = [SlotSet("answer_kind", f"{topic}:{result}"), *clarified(topic, body["question"], reply)]
+    if result == "answer" and reply.get("procedure_code"):
         events.append(SlotSet("procedure_code", reply["procedure_code"]))
     return events
+
+
+async def ask_knowledge(
+    question: str, dispatcher: CollectingDispatcher, procedure_code: str | None = None
+) -> list[EventType]:
+    body = {"question": question[:MAX_QUESTION_CHARS], "procedure_code": procedure_code}
+    return await relay("/api/ask", body, dispatcher, "kind", "ask")
 
 
 async def answer_fee(
     question: str, dispatcher: CollectingDispatcher, procedure_code: str | None, copies: int | None, online: bool | None
 ) -> list[EventType]:
     body = {"question": question[:MAX_QUESTION_CHARS], "procedure_code": procedure_code, "copies": copies}
-    try:
-        reply = await call_api("/api/fees", {**body, "online": online})
-    except ApiUnavailable as error:
-        logger.warning("fee engine unavailable: %s", error)
-        dispatcher.utter_message(text=UNAVAILABLE)
-        return [SlotSet("answer_kind", "unavailable")]
-    dispatcher.utter_message(text=reply["text"])
-    outcome = str(reply.get("outcome") or "unknown")
-    events: list[EventType] = [SlotSet("answer_kind", f"fee:{outcome}"), *clarified("fee", question, reply)]
-    if outcome == "answer" and reply.get("procedure_code"):
-        events.append(SlotSet("procedure_code", reply["procedure_code"]))
-    return events
+    return await relay("/api/fees", {**body, "online": online}, dispatcher, "outcome", "fee")
 
 
 class ActionAnswerFee(Action):
