@@ -302,6 +302,9 @@ class CallSession:
                     self.utterances.feed(early)
             elif event.kind == BARGE_IN:
                 self._barge_in()
+        if was_in_speech and endpointer.in_speech and endpointer.bot_speaking:
+            # A prompt began while the caller was already talking: the caller keeps the floor.
+            self._barge_in()
         if was_in_speech or endpointer.in_speech:
             self.utterances.feed(frame)
         for event in events:

@@ -37,7 +37,6 @@ import logging
 import secrets
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -56,15 +55,10 @@ logger = logging.getLogger(__name__)
 _LOADING = threading.Lock()  # engines are loaded once: concurrent first calls wait for the first loader
 
 
-@lru_cache(maxsize=1)
-def _synthesizer() -> Synthesizer:
-    return load_synthesizer()
-
-
 def engines() -> tuple[Recognizer, Synthesizer]:
     """The process's shared recogniser and synthesizer."""
     with _LOADING:
-        return load_recognizer(), _synthesizer()
+        return load_recognizer(), load_synthesizer()
 
 
 STATIC_DIR = Path(__file__).parent / "static"

@@ -36,13 +36,12 @@ import numpy as np
 import websockets
 
 from voice.audio import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, frames, read_wav_8k, ulaw_decode, ulaw_encode, write_wav
-from voice.endpointing import level_dbfs
+from voice.endpointing import BARGE_IN, Endpointer, level_dbfs
 from voice.tts import Synthesizer, load_synthesizer
 
 DEFAULT_URL = "ws://127.0.0.1:8000/ws/phone"
 FRAME_S = FRAME_MS / 1000
 SPEECH_DBFS = -40.0  # a caller frame louder than this is speech (for timing the end of what was said)
-ONSET_FRAMES = 5  # 100 ms, as the endpointer's start of speech
 DTMF_GAP_S = 0.15
 QUIET_S = 0.6  # the bot has gone quiet once nothing has played for this long
 
@@ -114,8 +113,7 @@ class Caller:
         self.prompts_before_input = 0  # … when the last input step began
         self.new_prompt = False  # a prompt's transcript came, its audio not yet
         self.last_speech_end: float | None = None  # call time of the caller's last speech frame, until answered
-        self.onsets: list[float] = []  # call times at which the caller started speaking over the bot
-        self.new_utterance = False
+        self.onsets: list[float] = []  # call times at which the caller started an utterance
         self.cleared = False  # a clear came and no new prompt since
         self.closed = asyncio.Event()
         self.socket: Any = None
@@ -137,20 +135,10 @@ class Caller:
         """Sends a caller frame every 20 ms: the script's audio, else silence."""
         silent = np.zeros(FRAME_SAMPLES, dtype=np.int16)
         tick = time.monotonic()
-        run = 0
         while not self.closed.is_set():
             frame = self.outgoing.popleft() if self.outgoing else silent
             if frame is not silent and level_dbfs(frame) > SPEECH_DBFS:
-                run += 1
-                # Speech starts with a run of ONSET_FRAMES loud frames (a click of the synthesizer is not speech).
-                if run == ONSET_FRAMES and self.new_utterance:
-                    onset = self.now() - (ONSET_FRAMES - 1) * FRAME_S
-                    if onset < self.play_end:  # over the bot's prompt
-                        self.onsets.append(onset)
-                    self.new_utterance = False
                 self.last_speech_end = self.now() + FRAME_S
-            else:
-                run = 0
             payload = base64.b64encode(ulaw_encode(frame)).decode("ascii")
             await self.send({"event": "media", "media": {"track": "inbound", "payload": payload}})
             tick += FRAME_S
@@ -209,8 +197,12 @@ class Caller:
     # ---- the script
 
     async def speak(self, pcm: np.ndarray) -> None:
-        self.new_utterance = True
         chunk = list(frames(pcm))
+        # The onset as the bot's endpointer finds barge-in speech on the line (after a second of line silence,
+        # so that its noise floor is the line's); the pump sends the queue's head at its next tick.
+        line = ulaw_decode(ulaw_encode(np.concatenate([np.zeros(SAMPLE_RATE, dtype=np.int16), pcm])))
+        onset_ms = next((e.at_ms for e in Endpointer(bot_speaking=True).feed(line) if e.kind == BARGE_IN), 1000)
+        self.onsets.append(self.now() + onset_ms / 1000 - 1.0)
         self.outgoing.extend(chunk)
         while self.outgoing and not self.closed.is_set():
             await asyncio.sleep(FRAME_S)

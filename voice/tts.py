@@ -15,6 +15,7 @@ import contextlib
 import io
 import tempfile
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -121,5 +122,7 @@ class EspeakSynthesizer:
         return to_8k(float_to_pcm(signal), rate)
 
 
+@lru_cache(maxsize=1)
 def load_synthesizer() -> Synthesizer:
+    """The process-wide synthesizer: espeak-ng's voice list overflows when engines are created again and again."""
     return EspeakSynthesizer()
