@@ -16,6 +16,8 @@ from bot.dossiers import DossierStore, StatusLookup
 from bot.errors import validation_error_response
 from bot.fees import MAX_UNITS, FeeEngine, FeePolicies, answer_fee_question
 from bot.gateway import install_gateway
+from bot.index_sync import IndexFollower, PublishedVersion
+from bot.ratelimit import RateLimiter, enforce_rate_limit, install_rate_limits
 from bot.settings import LOCAL_TIME, Settings
 from bot.staff.app import install_staff
 from bot.text import MAX_QUESTION_CHARS
@@ -78,7 +80,13 @@ class FeeAnswer(BaseModel):
 
 @lru_cache(maxsize=1)
 def _assistant() -> Assistant:
-    return Assistant.from_settings(Settings.from_env())
+    settings = Settings.from_env()
+    assistant = Assistant.from_settings(settings)
+    # Follows publishes made by any worker (bot/index_sync.py).
+    IndexFollower(
+        assistant, assistant.store.procedures, PublishedVersion.for_settings(settings), settings.index_check_seconds
+    ).start()
+    return assistant
 
 
 @lru_cache(maxsize=1)
@@ -108,13 +116,15 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/api/ask", response_model=Answer)
+    install_rate_limits(app, RateLimiter.from_settings(Settings.from_env()))
+
+    @app.post("/api/ask", response_model=Answer, dependencies=[Depends(enforce_rate_limit)])
     def ask(body: Question, assistant: Annotated[Assistant, Depends(assistant_factory)]) -> Answer:
         reply = assistant.answer_for(body.procedure_code, body.question) if body.procedure_code else None
         reply = reply or assistant.ask(body.question)
         return Answer(**asdict(reply))
 
-    @app.post("/api/dossiers/status", response_model=DossierStatus)
+    @app.post("/api/dossiers/status", response_model=DossierStatus, dependencies=[Depends(enforce_rate_limit)])
     def dossier_status(
         body: DossierStatusQuery, lookup: Annotated[StatusLookup, Depends(status_lookup_factory)]
     ) -> DossierStatus:
@@ -122,7 +132,7 @@ def create_app(
         updated_at = reply.updated_at.astimezone(LOCAL_TIME).isoformat() if reply.updated_at else None
         return DossierStatus(**{**asdict(reply), "updated_at": updated_at})
 
-    @app.post("/api/fees", response_model=FeeAnswer)
+    @app.post("/api/fees", response_model=FeeAnswer, dependencies=[Depends(enforce_rate_limit)])
     def fees(
         body: FeeQuestion,
         assistant: Annotated[Assistant, Depends(assistant_factory)],

@@ -33,6 +33,7 @@ def cmd_build_model(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.ingest import load_faqs, load_procedures
+    from bot.migrations import migrate
     from bot.staff.history import ProcedureHistory
     from bot.store import KnowledgeStore
 
@@ -42,6 +43,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    migrate(settings.database_url)
     store = KnowledgeStore(settings.database_url)
     edited = ProcedureHistory(store).edited_codes()
     loaded = load_procedures(settings.shared_data_dir, settings.curated_dir)
@@ -290,6 +292,35 @@ def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.migrations import migrate
+
+    print(f"{settings.database_url.split('@')[-1]}: schema at revision {migrate(settings.database_url)}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.backup import backup
+
+    summary = backup(settings.database_url, args.file)
+    print(f"{args.file}: {sum(summary.rows.values())} rows, schema {summary.revision or '(not migrated)'}")
+    for table, count in summary.rows.items():
+        print(f"  {table:<24} {count}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.backup import RestoreError, restore
+
+    try:
+        summary = restore(settings.database_url, args.file)
+    except RestoreError as error:
+        print(f"restore refused: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.file}: {sum(summary.rows.values())} rows restored, schema {summary.revision}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="citizenbot", description="Trợ lý ảo thủ tục hành chính")
     sub = p.add_subparsers(dest="command", required=True)
@@ -358,6 +389,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--status", choices=["queued", "sent", "failed"])
     s.add_argument("--limit", type=int, default=50)
     s.set_defaults(func=cmd_outbox)
+    sub.add_parser("migrate", help="bring the database schema to the newest revision (Alembic)").set_defaults(
+        func=cmd_migrate
+    )
+    s = sub.add_parser("backup", help="knowledge base, dossiers, feedback and staff accounts into one .jsonl.gz file")
+    s.add_argument("file", type=Path)
+    s.set_defaults(func=cmd_backup)
+    s = sub.add_parser("restore", help="load a backup file into an empty database")
+    s.add_argument("file", type=Path)
+    s.set_defaults(func=cmd_restore)
     register_staff_commands(sub)
     return p
 

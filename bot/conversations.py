@@ -13,10 +13,11 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 
 import sqlalchemy as sa
+
+from bot.database import open_database, utc_now
 
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -79,16 +80,9 @@ class TurnRecord:
     latency_ms: int
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class ConversationStore:
-    def __init__(self, database_url: str, clock: Callable[[], datetime] = _utc_now) -> None:
-        if database_url.startswith("sqlite:///"):
-            Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(database_url)
-        metadata.create_all(self.engine)
+    def __init__(self, database_url: str, clock: Callable[[], datetime] = utc_now) -> None:
+        self.engine = open_database(database_url, metadata)
         self.now = clock
 
     def open(self, conversation_id: str | None, channel: str) -> Conversation:

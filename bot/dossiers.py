@@ -22,13 +22,13 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from bot.database import open_database, utc_now
 from bot.dossier_codes import parse_check_digits, parse_code_and_check
 from bot.settings import LOCAL_TIME
 
@@ -400,16 +400,9 @@ class UpsertCounts:
     updated: int
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class DossierStore:
-    def __init__(self, database_url: str, clock: Callable[[], datetime] = _utc_now) -> None:
-        if database_url.startswith("sqlite:///"):
-            Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(database_url)
-        metadata.create_all(self.engine)
+    def __init__(self, database_url: str, clock: Callable[[], datetime] = utc_now) -> None:
+        self.engine = open_database(database_url, metadata)
         self.now = clock
 
     # ---- dossiers -------------------------------------------------------

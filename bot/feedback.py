@@ -24,10 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
 
 import sqlalchemy as sa
 
+from bot.database import open_database, utc_now
 from bot.settings import LOCAL_TIME
 
 MAX_TEXT_CHARS = 4000
@@ -228,10 +228,6 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "*" * (len(phone) - 6) + phone[-3:]
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _aware(moment: datetime | None) -> datetime | None:
     # SQLite gives naive datetimes back: they were stored in UTC.
     if moment is not None and moment.tzinfo is None:
@@ -240,11 +236,8 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 class FeedbackStore:
-    def __init__(self, database_url: str, clock: Callable[[], datetime] = _utc_now) -> None:
-        if database_url.startswith("sqlite:///"):
-            Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(database_url)
-        metadata.create_all(self.engine)
+    def __init__(self, database_url: str, clock: Callable[[], datetime] = utc_now) -> None:
+        self.engine = open_database(database_url, metadata)
         self.now = clock
 
     # ---- writing (the citizen) ------------------------------------------------

@@ -48,6 +48,7 @@ from bot.feedback import (
 from bot.fees import FeeReply, answer_fee_question
 from bot.metrics import CONTENT_TYPE, GatewayMetrics
 from bot.rasa_client import RasaClient, RasaTurn, RasaUnavailable
+from bot.ratelimit import RateLimiter, client_address, enforce_rate_limit, limited_error
 from bot.settings import Settings
 from bot.text import MAX_QUESTION_CHARS, clean, fold
 
@@ -421,6 +422,7 @@ class BodySizeLimit:
 
 def build_router(assistant_factory: Any, fee_engine_factory: Any, metrics: GatewayMetrics) -> APIRouter:
     router = APIRouter()
+    limited = [Depends(enforce_rate_limit)]
 
     def chat_router(
         conversations: Annotated[ConversationStore, Depends(conversation_store)],
@@ -432,6 +434,7 @@ def build_router(assistant_factory: Any, fee_engine_factory: Any, metrics: Gatew
     @router.post(
         "/api/chat",
         response_model=ChatReply,
+        dependencies=limited,
         responses={413: {"description": "Nội dung quá lớn"}, 422: {"description": "Tin nhắn không hợp lệ"}},
     )
     async def chat(body: ChatMessage, routing: Annotated[ChatRouter, Depends(chat_router)]) -> Any:
@@ -467,6 +470,8 @@ def build_router(assistant_factory: Any, fee_engine_factory: Any, metrics: Gatew
                 if error is None:
                     if body.conversation_id is None and conversation_id is not None:
                         body = body.model_copy(update={"conversation_id": conversation_id})
+                    error = socket_rate_limited(websocket, body.conversation_id)
+                if error is None:
                     try:
                         reply = await routing.handle(body, "ws")
                     except EmptyMessage:
@@ -480,7 +485,7 @@ def build_router(assistant_factory: Any, fee_engine_factory: Any, metrics: Gatew
         except WebSocketDisconnect:
             return
 
-    @router.post("/api/ratings", response_model=RatingOut, status_code=201)
+    @router.post("/api/ratings", response_model=RatingOut, status_code=201, dependencies=limited)
     def rate(body: RatingIn, store: Annotated[FeedbackStore, Depends(feedback_store)]) -> Any:
         try:
             record = store.rate(
@@ -491,7 +496,7 @@ def build_router(assistant_factory: Any, fee_engine_factory: Any, metrics: Gatew
         metrics.feedback.labels("rating").inc()
         return RatingOut(rating=record.rating, label=RATING_LABELS[record.rating], text="Cảm ơn bạn đã đánh giá!")
 
-    @router.post("/api/callbacks", response_model=TicketOut, status_code=201)
+    @router.post("/api/callbacks", response_model=TicketOut, status_code=201, dependencies=limited)
     def request_callback(body: CallbackIn, store: Annotated[FeedbackStore, Depends(feedback_store)]) -> Any:
         try:
             request = store.request_callback(body.phone, body.question, body.name, body.conversation_id)
@@ -505,7 +510,7 @@ def build_router(assistant_factory: Any, fee_engine_factory: Any, metrics: Gatew
         )
         return TicketOut(ticket=request.ticket, text=text)
 
-    @router.post("/api/complaints", response_model=TicketOut, status_code=201)
+    @router.post("/api/complaints", response_model=TicketOut, status_code=201, dependencies=limited)
     def file_complaint(body: ComplaintIn, store: Annotated[FeedbackStore, Depends(feedback_store)]) -> Any:
         try:
             complaint = store.file_complaint(body.category, body.content, body.name, body.phone, body.conversation_id)
@@ -572,6 +577,13 @@ def _feedback_error(error: FeedbackError) -> JSONResponse:
         "category": "The category must be complaint or suggestion.",
     }.get(error.field, f"Invalid field: {error.field}.")
     return error_response(422, error.message, english, [{"loc": ["body", error.field], "type": "value_error"}])
+
+
+def socket_rate_limited(websocket: WebSocket, conversation_id: str | None) -> tuple[str, str] | None:
+    """The rate limits of /ws/chat, counted per message: the error to send, or None."""
+    limiter: RateLimiter | None = getattr(websocket.app.state, "rate_limiter", None)
+    wait = limiter.check(client_address(websocket), conversation_id) if limiter else None
+    return None if wait is None else limited_error(wait)
 
 
 def install_gateway(app: FastAPI, assistant_factory: Any, fee_engine_factory: Any) -> None:

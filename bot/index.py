@@ -170,7 +170,10 @@ class SearchIndex:
             raise FileNotFoundError(
                 f"No search index in {index_dir}. Build it with `citizenbot index` (make setup does this)."
             )
-        version = pointer.read_text().strip()
+        return cls.load_version(index_dir, pointer.read_text().strip())
+
+    @classmethod
+    def load_version(cls, index_dir: Path, version: str) -> SearchIndex:
         path = index_dir / version
         with (path / "entries.jsonl").open(encoding="utf-8") as f:
             entries = [Entry(**{**json.loads(line), "codes": tuple(json.loads(line)["codes"])}) for line in f]

@@ -45,6 +45,14 @@ class Settings:
     ranker_file: Path
     helpdesk: str
     fee_policies_file: Path = REPO_ROOT / "knowledge" / "fee_policies.json"
+    # The scale-out configuration: Redis shared by the workers (rate limits, published index version).
+    redis_url: str | None = None
+    redis_prefix: str = "citizenbot:"
+    # How often each worker checks which index version is published (Redis key, else var/index/CURRENT).
+    index_check_seconds: float = 2.0
+    # Rate limits on the public routes, "requests/seconds" per client IP and per conversation.
+    rate_limit_client: str = "600/60"
+    rate_limit_conversation: str = "120/60"
     # A fixed "now" (dossier deadlines, lockouts, fee validity) for demos and end-to-end tests.
     fixed_now: datetime | None = None
 
@@ -65,6 +73,11 @@ class Settings:
             ranker_file=_path("CITIZENBOT_RANKER", REPO_ROOT / "knowledge" / "ranker.json"),
             fee_policies_file=_path("CITIZENBOT_FEE_POLICIES", REPO_ROOT / "knowledge" / "fee_policies.json"),
             fixed_now=_datetime("CITIZENBOT_NOW"),
+            redis_url=os.environ.get("CITIZENBOT_REDIS_URL") or None,
+            redis_prefix=os.environ.get("CITIZENBOT_REDIS_PREFIX", "citizenbot:"),
+            index_check_seconds=float(os.environ.get("CITIZENBOT_INDEX_CHECK_SECONDS", "2")),
+            rate_limit_client=os.environ.get("CITIZENBOT_RATE_LIMIT_CLIENT", "600/60"),
+            rate_limit_conversation=os.environ.get("CITIZENBOT_RATE_LIMIT_CONVERSATION", "120/60"),
             helpdesk=os.environ.get(
                 "CITIZENBOT_HELPDESK",
                 "Bộ phận Một cửa của UBND xã, phường nơi bạn cư trú, "

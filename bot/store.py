@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.database import open_database
 from bot.procedure import Procedure
 
 metadata = sa.MetaData()
@@ -93,12 +94,7 @@ def procedure_row(procedure: Procedure, now: datetime) -> dict[str, Any]:
 
 class KnowledgeStore:
     def __init__(self, database_url: str) -> None:
-        if database_url.startswith("sqlite:///"):
-            from pathlib import Path
-
-            Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(database_url)
-        metadata.create_all(self.engine)
+        self.engine = open_database(database_url, metadata)
 
     # ---- procedures -----------------------------------------------------
 

@@ -212,9 +212,11 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def dossier_store(tmp_path: Path, clock: Clock) -> DossierStore:
-    """A new dossier store holding tests/fixtures/dossiers.json, imported the way staff import it."""
-    store = DossierStore(f"sqlite:///{tmp_path / 'dossiers.db'}", clock)
+def dossier_store(database_url: str, clock: Clock) -> DossierStore:
+    """A new dossier store holding tests/fixtures/dossiers.json, imported the way staff import it.
+
+    On each backend (`database_url`): SQLite and PostgreSQL."""
+    store = DossierStore(database_url, clock)
     result = read_export(DOSSIER_FIXTURE)
     assert result.errors == []
     store.upsert(result.dossiers)
@@ -224,3 +226,5 @@ def dossier_store(tmp_path: Path, clock: Clock) -> DossierStore:
 # ---- live processes (tests/processes.py): the gateway with Rasa, and a real browser ----------
 
 from processes import browser, live_stack  # noqa: E402, F401  (fixtures, started on first use)
+
+pytest_plugins = ["servers"]  # fixtures: the real PostgreSQL and Redis, and `database_url` over both backends

@@ -49,7 +49,7 @@ class Gateway:
 
 @pytest.fixture
 def make_gateway(
-    tmp_path,
+    database_url: str,
     store: KnowledgeStore,
     make_assistant: Callable[[ConfidenceModel], Assistant],
     constant_confidence: Callable[..., ConfidenceModel],
@@ -61,8 +61,7 @@ def make_gateway(
         assistant = make_assistant(constant_confidence(probability))
         engine = FeeEngine(FeePolicies.load(REAL_SETTINGS.fee_policies_file), HELPDESK, clock)
         app = create_app(assistant_factory=lambda: assistant, fee_engine_factory=lambda: engine)
-        url = f"sqlite:///{tmp_path / 'gateway.db'}"
-        conversations, feedback = ConversationStore(url), FeedbackStore(url, clock)
+        conversations, feedback = ConversationStore(database_url), FeedbackStore(database_url, clock)
         closed = RasaClient(f"http://127.0.0.1:{free_port()}", timeout=5)
         app.dependency_overrides.update(
             {

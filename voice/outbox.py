@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 
 import sqlalchemy as sa
+
+from bot.database import open_database, utc_now
 
 MAX_SMS_CHARS = 2000  # a long answer goes out as several concatenated SMS; beyond this it is cut
 
@@ -39,16 +40,9 @@ class OutgoingMessage:
     status: str
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Outbox:
-    def __init__(self, database_url: str, clock: Callable[[], datetime] = _utc_now) -> None:
-        if database_url.startswith("sqlite:///"):
-            Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(database_url)
-        metadata.create_all(self.engine)
+    def __init__(self, database_url: str, clock: Callable[[], datetime] = utc_now) -> None:
+        self.engine = open_database(database_url, metadata)
         self.now = clock
 
     def queue(self, phone: str, text: str, conversation_id: str = "") -> OutgoingMessage:

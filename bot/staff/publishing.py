@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bot.assistant import Assistant
 from bot.index import SearchIndex, build_entries, embedded_texts, prune_old_versions
+from bot.index_sync import PublishedVersion
 from bot.retriever import Retriever
 from bot.store import KnowledgeStore
 
@@ -59,8 +60,11 @@ class Publisher:
         index_dir: Path,
         assistant: Callable[[], Assistant],
         embedding_cache: Path | None = None,
+        published: PublishedVersion | None = None,
     ) -> None:
         self.store = store
+        # Tells the other workers (bot/index_sync.py); with no Redis they read CURRENT.
+        self.published = published or PublishedVersion(index_dir)
         self.index_dir = index_dir
         self.assistant = assistant
         self.embedding_cache = embedding_cache
@@ -103,6 +107,7 @@ class Publisher:
             retriever = Retriever(index, procedures, embedder, old.ranker)
             index.save(self.index_dir)
             assistant.retriever = retriever  # the switch: questions from now on use the new index
+            self.published.announce(index.version)
             prune_old_versions(self.index_dir)
             if self.embedding_cache:
                 embedder.save_cache(self.embedding_cache, embedded_texts(entries))

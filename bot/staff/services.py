@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.assistant import Assistant
 from bot.feedback import FeedbackStore
+from bot.index_sync import PublishedVersion
 from bot.settings import Settings
 from bot.staff.accounts import AccountStore
 from bot.staff.history import ProcedureHistory
@@ -36,7 +37,13 @@ class StaffServices:
             accounts=AccountStore(store.engine),
             sessions=SessionManager(store.engine, load_secret(settings.var_dir)),
             history=ProcedureHistory(store),
-            publisher=Publisher(store, settings.index_dir, assistant, settings.var_dir / "embedding-cache.npz"),
+            publisher=Publisher(
+                store,
+                settings.index_dir,
+                assistant,
+                settings.var_dir / "embedding-cache.npz",
+                PublishedVersion.for_settings(settings),
+            ),
             feedback=FeedbackStore(settings.database_url),
             assistant=assistant,
         )
