@@ -20,7 +20,7 @@ RASA_TRAINING := config.yml nlu_data/domain.yml $(wildcard nlu_data/train/*.yml)
 RASA_ENV := PYTHONPATH=$(CURDIR) RASA_TELEMETRY_ENABLED=false RASA_MAX_CACHE_SIZE=0 \
 	RASA_CACHE_DIRECTORY=$(CURDIR)/var/rasa/cache
 
-.PHONY: setup run test lint eval bench nlu-quality rasa-model rasa-actions rasa-serve browser clean
+.PHONY: setup run test lint eval bench bench-load nlu-quality rasa-model rasa-actions rasa-serve browser clean
 
 setup: $(INSTALLED) $(MODEL) $(INDEX) $(RASA_MODEL)
 
@@ -89,6 +89,10 @@ eval: setup
 
 bench: setup
 	$(BIN)/python bench/retrieval.py
+
+# 50 simulated citizens for 2 minutes against the scale-out configuration (PostgreSQL and Redis on 127.0.0.1).
+bench-load: setup
+	$(BIN)/python bench/load.py
 
 # Intent and entity F1 of the Rasa model on the held-out split nlu_data/tests/nlu_heldout.yml.
 nlu-quality: setup

@@ -19,6 +19,7 @@ sys.path.insert(0, str(_HERE.parent))
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import random  # noqa: E402
 import re  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
@@ -27,13 +28,15 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from bot.dossier_codes import parse_dossier_code  # noqa: E402
+from bot.dossier_codes import parse_dossier_code, parse_reception  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from voice import SpeechEngineError  # noqa: E402
 from voice.asr import DIGIT_GRAMMAR, Recognizer, VietAsrRecognizer, VoskRecognizer, transcribe  # noqa: E402
 from voice.audio import FRAME_MS, SAMPLE_RATE, frames, read_wav_8k, silence, ulaw_round_trip  # noqa: E402
 from voice.call import keyed_code  # noqa: E402
+from voice.digit_voice import DigitVoice  # noqa: E402
 from voice.settings import VoiceSettings  # noqa: E402
+from voice.speech_text import read_code  # noqa: E402
 from voice.tts import EspeakSynthesizer  # noqa: E402
 from voice.wer import word_edits  # noqa: E402
 
@@ -163,18 +166,47 @@ def measure_tts(recognizer: Recognizer) -> None:
     )
 
 
-def measure_dossier_codes(recognizer: Recognizer, synthesizer: EspeakSynthesizer) -> None:
-    """Exact-match rate of dossier codes said (synthesizer → μ-law → ASR → parser) and keyed."""
+def spoken_receptions(voice: DigitVoice, count: int = 20, seed: int = 5) -> list[str]:
+    """Date and sequence parts ('251029-0215') that the human digit voice can say, valid dates, fixed seed."""
+    rng = random.Random(seed)
+    digits = sorted(voice.audio)
+    found: list[str] = []
+    while len(found) < count:
+        tail = "".join(rng.choice(digits) for _ in range(10))
+        if (reception := parse_reception(tail)) is not None and reception not in found:
+            found.append(reception)
+    return found
+
+
+def measure_dossier_codes(recognizer: Recognizer, synthesizer: EspeakSynthesizer, voice: DigitVoice) -> None:
+    """Exact-match rate of dossier codes said (caller → μ-law → ASR → parser) and keyed."""
     codes = [d["code"] for d in json.loads((_HERE.parent / "tests" / "fixtures" / "dossiers.json").read_text("utf-8"))]
-    spoken = 0
-    for code in codes:
-        pcm = np.concatenate([silence(0.3), ulaw_round_trip(synthesizer.synthesize(code)), silence(0.5)])
-        text, _ = transcribe(recognizer, pcm, DIGIT_GRAMMAR)
-        spoken += parse_dossier_code(text) == code
+
+    def heard(pcm: np.ndarray, grammar: tuple[str, ...] | None = None) -> str:
+        line = np.concatenate([silence(0.3), ulaw_round_trip(pcm), silence(0.6)])
+        return transcribe(recognizer, line, grammar)[0]
+
+    whole = sum(parse_dossier_code(heard(synthesizer.synthesize(code), DIGIT_GRAMMAR)) == code for code in codes)
+    receptions = [code.split("-", 1)[1] for code in codes]
+    espeak_parts = sum(
+        parse_reception(heard(synthesizer.synthesize(read_code(r.replace("-", ", "))))) == r for r in receptions
+    )
+    human = spoken_receptions(voice)
+    human_parts = human_two = 0
+    for reception in human:
+        date, sequence = reception.split("-")
+        human_parts += parse_reception(heard(voice.say(date + sequence, groups=(6, 4)))) == reception
+        # A longer pause between the groups: two utterances, joined by the call (voice.call).
+        human_two += parse_reception(f"{heard(voice.say(date))} {heard(voice.say(sequence))}") == reception
     keyed = sum(keyed_code(re.sub(r"\D", "", code)) == code for code in codes)
+    n = len(codes)
+    print(f"  dossier codes exact match, keyed: {keyed}/{n} ({keyed / n:.0%})")
+    print(f"  spoken by espeak-ng, whole code: {whole}/{n} ({whole / n:.0%})")
+    print(f"  spoken by espeak-ng, date and sequence part: {espeak_parts}/{n} ({espeak_parts / n:.0%})")
     print(
-        f"  dossier codes exact match: spoken {spoken}/{len(codes)} ({spoken / len(codes):.0%}), "
-        f"keyed {keyed}/{len(codes)} ({keyed / len(codes):.0%})"
+        f"  spoken in a human voice (digit words cut from the natural clips: {', '.join(sorted(voice.audio))}), "
+        f"date and sequence part in one breath: {human_parts}/{len(human)} ({human_parts / len(human):.0%}), "
+        f"date then sequence as two utterances: {human_two}/{len(human)} ({human_two / len(human):.0%})"
     )
 
 
@@ -274,7 +306,7 @@ def main() -> None:
     measure_tts(viet)
 
     print("\nphone line")
-    measure_dossier_codes(viet, EspeakSynthesizer())
+    measure_dossier_codes(viet, EspeakSynthesizer(), DigitVoice(folder))
     if args.phone_url:
         measure_phone_line(args.phone_url, args.turns, args.max_calls)
     else:

@@ -2,18 +2,21 @@
 
 # No `from __future__ import annotations`: FastAPI must resolve the
 # dependency annotation, which names a local of create_app().
+import logging
+import threading
 from dataclasses import asdict
 from functools import lru_cache
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from bot.assistant import Assistant
 from bot.dossiers import DossierStore, StatusLookup
-from bot.errors import validation_error_response
+from bot.errors import ERROR_RESPONSES, service_unavailable_response, validation_error_response
 from bot.fees import MAX_UNITS, FeeEngine, FeePolicies, answer_fee_question
 from bot.gateway import install_gateway
 from bot.index_sync import IndexFollower, PublishedVersion
@@ -21,7 +24,9 @@ from bot.ratelimit import RateLimiter, enforce_rate_limit, install_rate_limits
 from bot.settings import LOCAL_TIME, Settings
 from bot.staff.app import install_staff
 from bot.text import MAX_QUESTION_CHARS
-from voice.media_stream import build_phone_router
+from voice.media_stream import install_phone
+
+logger = logging.getLogger(__name__)
 
 
 class Question(BaseModel):
@@ -66,8 +71,8 @@ class DossierStatus(BaseModel):
 class FeeQuestion(BaseModel):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="Câu hỏi về phí hoặc thời hạn")
     procedure_code: str | None = Field(default=None, max_length=64, description="Mã thủ tục, nếu đã biết")
-    copies: int | None = Field(default=None, ge=1, le=MAX_UNITS, description="Số bản, trang, phiếu")
-    online: bool | None = Field(default=None, description="Nộp trực tuyến (true) hay trực tiếp (false)")
+    copies: StrictInt | None = Field(default=None, ge=1, le=MAX_UNITS, description="Số bản, trang, phiếu")
+    online: StrictBool | None = Field(default=None, description="Nộp trực tuyến (true) hay trực tiếp (false)")
 
 
 class FeeAnswer(BaseModel):
@@ -78,8 +83,16 @@ class FeeAnswer(BaseModel):
     choices: list[ChoiceOut] = []
 
 
-@lru_cache(maxsize=1)
+_loading = threading.Lock()  # the load at start and a first request must not load the model twice
+
+
 def _assistant() -> Assistant:
+    with _loading:
+        return _load_assistant()
+
+
+@lru_cache(maxsize=1)
+def _load_assistant() -> Assistant:
     settings = Settings.from_env()
     assistant = Assistant.from_settings(settings)
     # Follows publishes made by any worker (bot/index_sync.py).
@@ -106,11 +119,16 @@ def create_app(
     status_lookup_factory: Any = _status_lookup,
     fee_engine_factory: Any = _fee_engine,
 ) -> FastAPI:
-    app = FastAPI(title="Trợ lý ảo thủ tục hành chính", version="0.1.0")
+    app = FastAPI(title="Trợ lý ảo thủ tục hành chính", version="0.1.0", responses=ERROR_RESPONSES)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         return validation_error_response(error.errors())
+
+    @app.exception_handler(sa.exc.OperationalError)
+    async def database_unreachable(request: Request, error: sa.exc.OperationalError) -> JSONResponse:
+        logger.warning("database unreachable: %s", str(error).splitlines()[0])
+        return service_unavailable_response()
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -143,5 +161,5 @@ def create_app(
 
     install_gateway(app, assistant_factory, fee_engine_factory)  # chat, widget, feedback, /ready, /metrics
     install_staff(app, assistant_factory)  # staff console: /staff (HTML) and /api/staff (JSON)
-    app.include_router(build_phone_router(assistant_factory, status_lookup_factory, fee_engine_factory))  # /ws/phone
+    install_phone(app, assistant_factory, status_lookup_factory, fee_engine_factory)  # /ws/phone, voice in /ready
     return app

@@ -182,14 +182,26 @@ def cmd_train_ranker(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    uvicorn.run("bot.api:create_app", factory=True, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(
+        "bot.api:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        # A worker busy loading the model answers uvicorn's health check late: kill only a hung one.
+        timeout_worker_healthcheck=60,
+        log_level="info",
+    )
     return 0
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.supervisor import run
 
-    return run(args.host, args.port, args.rasa_port, args.actions_port, with_rasa=not args.no_rasa)
+    return run(
+        args.host, args.port, args.rasa_port, args.actions_port, not args.no_rasa, args.gateway_workers,
+        args.rasa_servers,
+    )
 
 
 def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
@@ -354,6 +366,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the HTTP API")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1, help="worker processes sharing the port")
     s.set_defaults(func=cmd_serve)
     s = sub.add_parser("run", help="gateway, Rasa server and action server under one supervisor (make run)")
     s.add_argument("--host", default="127.0.0.1")
@@ -361,6 +374,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--rasa-port", type=int, default=5005)
     s.add_argument("--actions-port", type=int, default=5055)
     s.add_argument("--no-rasa", action="store_true", help="the gateway alone, answering without the dialogue")
+    s.add_argument("--gateway-workers", type=int, default=1, help="gateway worker processes on the one port")
+    s.add_argument(
+        "--rasa-servers", type=int, default=1, help="Rasa servers (more than one needs PostgreSQL and Redis set)"
+    )
     s.set_defaults(func=cmd_run)
     s = sub.add_parser("unanswered", help="questions the assistant could not answer")
     s.add_argument("--limit", type=int, default=50)

@@ -4,7 +4,8 @@ A conversation id is made here (random, unguessable) and is also the Rasa
 sender id. An id the store does not know is never adopted: the citizen gets a
 new conversation, so nobody can join someone else's by guessing.
 The pending clarifying question lets a quick-reply button (a procedure code)
-be answered even when Rasa is not reachable.
+be answered even when Rasa is not reachable. The turn log keeps messages with
+phone and ID numbers masked (:mod:`bot.masking`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.database import open_database, utc_now
+from bot.masking import mask_text
 
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -127,7 +129,9 @@ class ConversationStore:
             conn.execute(
                 conversations_table.update().where(conversations_table.c.id == conversation_id).values(**values)
             )
-            conn.execute(turns_table.insert(), {"conversation_id": conversation_id, "at": now, **turn.__dict__})
+            # The log is for analytics: the citizen's phone and ID numbers are masked (Rasa got them whole).
+            logged = {**turn.__dict__, "message": mask_text(turn.message)}
+            conn.execute(turns_table.insert(), {"conversation_id": conversation_id, "at": now, **logged})
 
     def turns(self, conversation_id: str) -> list[TurnRecord]:
         query = (

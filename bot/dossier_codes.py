@@ -57,6 +57,7 @@ _TOKEN = re.compile(r"[^\W\d_]+|\d+|\S")
 _CODE = re.compile(r"(\d{3})(\d{2})(\d{2})([A-Z]\d{2})(\d{2})(\d{2})(\d{2})(\d{4})")
 _LETTERS = re.compile(r"[A-Z]+")
 CHECK_DIGITS = 4
+RECEPTION_DIGITS = 10  # yymmdd + the 4-digit sequence number
 _ID_LENGTHS = range(9, 13)  # a whole phone number (10), old ID card (9), citizen ID (12)
 
 
@@ -148,6 +149,19 @@ def spoken_digits(text: str) -> str:
 def parse_dossier_code(text: str) -> str | None:
     """The first dossier code in the text, canonical ('000.00.21.H48-231005-0012'), or None."""
     return parse_code_and_check(text)[0]
+
+
+def parse_reception(text: str) -> str | None:
+    """The part of a code that varies, said alone: reception date and sequence number ('261122-0031'), or None.
+
+    Callers read the ten digits after the agency code ("hai sáu một một hai hai, không không ba mốt"):
+    exactly ten digits whose first six are a valid yymmdd date. The agency part is found from them
+    by the dossier store (:meth:`bot.dossiers.StatusLookup.lookup_received`).
+    """
+    digits = spoken_digits(text)
+    if len(digits) != RECEPTION_DIGITS or not _valid_date(digits[0:2], digits[2:4], digits[4:6]):
+        return None
+    return f"{digits[:6]}-{digits[6:]}"
 
 
 def parse_check_digits(text: str) -> str | None:

@@ -38,6 +38,7 @@ LOCK_DURATION = timedelta(minutes=15)
 FAILURE_WINDOW = timedelta(hours=24)
 
 EXAMPLE_CODE = "000.00.21.H48-231005-0012"
+UNKNOWN_AGENCY = "000.00.00.H00"  # no one-stop agency has this code
 
 
 class Status(StrEnum):
@@ -446,6 +447,14 @@ class DossierStore:
         with self.engine.connect() as conn:
             return self._read(conn, [code]).get(code)
 
+    def codes_received(self, reception: str) -> list[str]:
+        """The codes whose date and sequence part is ``reception`` ('261122-0031'), one per agency."""
+        if not re.fullmatch(r"\d{6}-\d{4}", reception):
+            return []
+        query = sa.select(dossiers_table.c.code).where(dossiers_table.c.code.endswith("-" + reception))
+        with self.engine.connect() as conn:
+            return sorted(code for (code,) in conn.execute(query))
+
     def existing(self, codes: Iterable[str]) -> set[str]:
         with self.engine.connect() as conn:
             return set(self._read(conn, list(codes)))
@@ -561,3 +570,21 @@ class StatusLookup:
                 "locked", locked_text(LOCK_DURATION.total_seconds(), self.helpdesk), code, attempts_left=0
             )
         return StatusReply("not_verified", not_verified_text(attempts_left), code, attempts_left=attempts_left)
+
+    def lookup_received(self, reception: str, check_text: str, conversation_id: str) -> StatusReply:
+        """:meth:`lookup` for a code given by its date and sequence part only ('261122-0031').
+
+        The dossier is the one received under that part whose registered phone (or ID number)
+        ends in the check; failing that, the reply and the counting are exactly those of a wrong
+        check or an unknown code, so that the part cannot be probed either.
+        """
+        candidates = self.store.codes_received(reception)
+        check = parse_check_digits(check_text)
+        owned = [c for c in candidates if check and (d := self.store.get(c)) is not None and d.owned_by(check)]
+        if len(owned) == 1:
+            code = owned[0]
+        elif candidates:
+            code = candidates[0]
+        else:
+            code = f"{UNKNOWN_AGENCY}-{reception}"  # well-formed, never stored: counted like any unknown code
+        return self.lookup(code, check_text, conversation_id)

@@ -6,15 +6,32 @@ citizen-facing text is Vietnamese; the English one is for integrators.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    """The body of every refused request, as the OpenAPI schema documents it."""
+
+    message: str = Field(description="Thông báo tiếng Việt, hiển thị cho người dân hoặc cán bộ")
+    message_en: str = Field(description="The same in English, for integrators")
+    detail: Any = Field(default=None, description="Validation errors (a list), or the route's own detail")
+
+
+# Documented on every route: whatever 4xx a route answers has this body.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorBody, "description": "Yêu cầu bị từ chối; lý do bằng tiếng Việt trong `message`"},
+}
 
 
 def validation_messages(errors: list[dict[str, Any]]) -> tuple[str, str]:
     """Vietnamese and English messages for pydantic validation errors."""
-    fields = sorted({str(e["loc"][-1]) for e in errors if e.get("type") != "json_invalid" and e.get("loc")})
+    fields = sorted({_field(e["loc"]) for e in errors if e.get("type") != "json_invalid" and e.get("loc")})
     if fields:
         names = ", ".join(fields)
         too_long = any(e.get("type") in {"string_too_long", "too_long"} for e in errors)
@@ -33,8 +50,30 @@ def validation_messages(errors: list[dict[str, Any]]) -> tuple[str, str]:
     )
 
 
+def _field(loc: Any) -> str:
+    """The field a validation error is about: ``question_ids`` for ``("body", "question_ids", 0)``."""
+    return str(next((part for part in reversed(loc) if isinstance(part, str)), loc[-1]))
+
+
+def sendable(value: Any) -> Any:
+    """The value with every lone surrogate replaced by U+FFFD and infinities and NaN as text.
+
+    JSON may escape a lone surrogate ("\\ud800") though UTF-8 cannot encode it, and Python reads
+    1e999 as infinity: an error that echoes such input would otherwise fail to be sent at all.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # 1e999 and NaN parse from JSON but JSON cannot carry them back
+    if isinstance(value, list):
+        return [sendable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: sendable(item) for key, item in value.items()}
+    return value
+
+
 def error_body(message: str, message_en: str, detail: Any = None) -> dict[str, Any]:
-    return {"message": message, "message_en": message_en, "detail": jsonable_encoder(detail or [])}
+    return {"message": message, "message_en": message_en, "detail": sendable(jsonable_encoder(detail or []))}
 
 
 def error_response(status: int, message: str, message_en: str, detail: Any = None) -> JSONResponse:
@@ -64,7 +103,31 @@ def http_error_response(status: int, detail: Any, headers: dict[str, str] | None
     message, message_en = HTTP_MESSAGES.get(
         status, ("Yêu cầu không thực hiện được.", "The request could not be completed.")
     )
-    if isinstance(detail, str) and status not in (400, 404, 405):
-        message_en = detail  # the route's own words are English and more precise
-    body = {"message": message, "message_en": message_en, "detail": jsonable_encoder(detail)}
+    if isinstance(detail, str) and not detail.isascii():
+        message = sendable(detail)  # the route's own (Vietnamese) words; not the framework's ASCII phrases
+    body = {"message": message, "message_en": message_en, "detail": sendable(jsonable_encoder(detail))}
     return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+DATABASE_UNAVAILABLE = (
+    "Hệ thống đang tạm thời gián đoạn. Vui lòng thử lại sau ít phút.",
+    "The service is temporarily unavailable. Please try again in a few minutes.",
+)
+
+
+def service_unavailable_response(retry_after_seconds: int = 5) -> JSONResponse:
+    """The database cannot be reached (restarting, network): fail fast and say when to retry."""
+    return JSONResponse(
+        status_code=503, content=error_body(*DATABASE_UNAVAILABLE), headers={"Retry-After": str(retry_after_seconds)}
+    )
+
+
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` header of a 405: every method some route serves at the requested path."""
+    methods = {
+        method
+        for route in request.app.routes
+        if getattr(route, "methods", None) and route.path_regex.match(request.url.path)
+        for method in route.methods
+    }
+    return ", ".join(sorted(methods))

@@ -6,9 +6,9 @@ widget writes here through the gateway (``POST /api/ratings``,
 the public functions of :class:`FeedbackStore`:
 
 - :meth:`FeedbackStore.ratings_summary` and :meth:`FeedbackStore.list_ratings`;
-- :meth:`FeedbackStore.list_callbacks` (phone numbers masked) and
-  :meth:`FeedbackStore.callback` (the full number, to call the citizen back);
-- :meth:`FeedbackStore.list_complaints`;
+- :meth:`FeedbackStore.list_callbacks` (phone and ID numbers masked, :mod:`bot.masking`) and
+  :meth:`FeedbackStore.callback` (the full record, to call the citizen back);
+- :meth:`FeedbackStore.list_complaints` (masked likewise) and :meth:`FeedbackStore.complaint`;
 - :meth:`FeedbackStore.set_callback_status` / :meth:`FeedbackStore.set_complaint_status`.
 
 Callback requests and complaints get a ticket number the citizen is shown:
@@ -28,6 +28,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 
 from bot.database import open_database, utc_now
+from bot.masking import mask_phone, mask_text
 from bot.settings import LOCAL_TIME
 
 MAX_TEXT_CHARS = 4000
@@ -219,15 +220,6 @@ def normalize_phone(value: str, required: bool = True) -> str:
     return digits
 
 
-def mask_phone(phone: str) -> str:
-    """'0912345678' → '091****678': staff lists never show a whole number."""
-    if not phone:
-        return ""
-    if len(phone) <= 6:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 6) + phone[-3:]
-
-
 def _aware(moment: datetime | None) -> datetime | None:
     # SQLite gives naive datetimes back: they were stored in UTC.
     if moment is not None and moment.tzinfo is None:
@@ -259,10 +251,11 @@ class FeedbackStore:
             "created_at": self.now(),
             "conversation_id": clean_text(conversation_id, "conversation_id", 128, required=False),
             "rating": level.value,
-            "question": clean_text(question, "question", required=False),
+            # Kept for analytics: phone and ID numbers masked.
+            "question": mask_text(clean_text(question, "question", required=False)),
             "answer_kind": clean_text(answer_kind, "answer_kind", 32, required=False),
             "procedure_code": clean_text(procedure_code or "", "procedure_code", 64, required=False) or None,
-            "comment": clean_text(comment, "comment", required=False),
+            "comment": mask_text(clean_text(comment, "comment", required=False)),
         }
         with self.engine.begin() as conn:
             new_id = conn.execute(ratings_table.insert(), row).inserted_primary_key[0]
@@ -359,13 +352,13 @@ class FeedbackStore:
             ]
 
     def list_callbacks(self, status: TicketStatus | str | None = None, limit: int = 100) -> list[CallbackRequest]:
-        """Newest first, phone numbers masked."""
+        """Newest first, phone and ID numbers masked."""
         query = sa.select(callbacks_table).order_by(callbacks_table.c.id.desc()).limit(limit)
         if status is not None:
             query = query.where(callbacks_table.c.status == TicketStatus(status).value)
         with self.engine.connect() as conn:
             found = [_callback(r) for r in conn.execute(query)]
-        return [replace(c, phone=mask_phone(c.phone)) for c in found]
+        return [replace(c, phone=mask_phone(c.phone), question=mask_text(c.question)) for c in found]
 
     def callback(self, ticket: str) -> CallbackRequest | None:
         """One request with the full phone number, for the staff member who calls back."""
@@ -379,7 +372,7 @@ class FeedbackStore:
         category: ComplaintCategory | str | None = None,
         limit: int = 100,
     ) -> list[Complaint]:
-        """Newest first, phone numbers masked."""
+        """Newest first, phone and ID numbers masked."""
         query = sa.select(complaints_table).order_by(complaints_table.c.id.desc()).limit(limit)
         if status is not None:
             query = query.where(complaints_table.c.status == TicketStatus(status).value)
@@ -387,7 +380,7 @@ class FeedbackStore:
             query = query.where(complaints_table.c.category == ComplaintCategory(category).value)
         with self.engine.connect() as conn:
             found = [_complaint(r) for r in conn.execute(query)]
-        return [replace(c, phone=mask_phone(c.phone)) for c in found]
+        return [replace(c, phone=mask_phone(c.phone), content=mask_text(c.content)) for c in found]
 
     def complaint(self, ticket: str) -> Complaint | None:
         with self.engine.connect() as conn:

@@ -9,7 +9,8 @@ Each chat message is NFC-normalised and cleaned, then:
   actions call back into this app (``/api/ask``, ``/api/fees``,
   ``/api/dossiers/status``); the slots they set say what kind of reply it was,
   which procedure it cites and which choices it offers;
-- when Rasa cannot be reached, the gateway answers itself: procedure and fee
+- when Rasa cannot be reached, or says nothing because its action server is
+  down, the gateway answers itself: procedure and fee
   questions from the knowledge core and the fee engine, a handover request with
   the one-stop desk, and dossier-status turns (which need Rasa's form) with a
   polite "tạm thời gián đoạn" and the hotline. Never a 500.
@@ -18,14 +19,18 @@ Installed into :func:`bot.api.create_app` by :func:`install_gateway`.
 """
 
 # No `from __future__ import annotations`: FastAPI resolves the route annotations.
+import contextlib
 import json
 import logging
 import re
+import threading
 import time
+from collections.abc import AsyncIterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -36,7 +41,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.assistant import Assistant, Reply
 from bot.conversations import Conversation, ConversationStore, Pending, TurnRecord
 from bot.dossier_codes import parse_code_and_check
-from bot.errors import error_body, error_response, http_error_response, validation_messages
+from bot.errors import (
+    DATABASE_UNAVAILABLE,
+    ErrorBody,
+    allowed_methods,
+    error_body,
+    error_response,
+    http_error_response,
+    validation_messages,
+)
 from bot.feedback import (
     CATEGORY_LABELS,
     RATING_LABELS,
@@ -46,6 +59,7 @@ from bot.feedback import (
     Rating,
 )
 from bot.fees import FeeReply, answer_fee_question
+from bot.masking import install_log_masking
 from bot.metrics import CONTENT_TYPE, GatewayMetrics
 from bot.rasa_client import RasaClient, RasaTurn, RasaUnavailable
 from bot.ratelimit import RateLimiter, client_address, enforce_rate_limit, limited_error
@@ -251,9 +265,14 @@ class ChatRouter:
                 logger.warning("Rasa unavailable, answering without it: %s", error)
                 self.metrics.rasa_failures.inc()
                 turn = await run_in_threadpool(self._fallback, conversation, message)
-            if turn is None:  # Rasa said nothing: the knowledge core answers
-                turn = await run_in_threadpool(self._knowledge, message, "knowledge")
+            if turn is None:
+                # Rasa said nothing: its action server failed (Rasa logs it and goes on without the
+                # action's events). Answer as without Rasa: procedures and fees from the knowledge core,
+                # dossier turns with "temporarily unavailable" and the hotline.
+                logger.warning("Rasa gave no reply (is the action server down?): answering without it")
+                turn = await run_in_threadpool(self._fallback, conversation, message)
         seconds = time.perf_counter() - started
+        logger.debug("%s turn of %s: %r → %s via %s", channel, conversation.id, message, turn.kind, turn.route)
         record = TurnRecord(message, turn.text, turn.kind, turn.route, turn.procedure_code, round(seconds * 1000))
         await run_in_threadpool(self.conversations.record, conversation.id, record, turn.pending, turn.keep_pending)
         self.metrics.turn(channel, turn.route, turn.kind, seconds)
@@ -420,8 +439,24 @@ class BodySizeLimit:
 # ---- the routes ----------------------------------------------------------------------
 
 
+def warm_up(*factories: Any) -> None:
+    """Loads the embedding model, the index and the fee policies; a failure is left for /ready to report."""
+    for factory in factories:
+        try:
+            factory()
+        except Exception:
+            logger.exception("could not load %s at start", getattr(factory, "__name__", factory))
+
+
 def build_router(assistant_factory: Any, fee_engine_factory: Any, metrics: GatewayMetrics) -> APIRouter:
-    router = APIRouter()
+    @contextlib.asynccontextmanager
+    async def loading_at_start(app: Any) -> AsyncIterator[None]:
+        # In the background: /health answers at once, and no citizen (nor a worker's health check,
+        # which uvicorn fails after a few seconds) waits for the model to load.
+        threading.Thread(target=warm_up, args=(assistant_factory, fee_engine_factory), daemon=True).start()
+        yield
+
+    router = APIRouter(lifespan=loading_at_start)
     limited = [Depends(enforce_rate_limit)]
 
     def chat_router(
@@ -435,7 +470,10 @@ def build_router(assistant_factory: Any, fee_engine_factory: Any, metrics: Gatew
         "/api/chat",
         response_model=ChatReply,
         dependencies=limited,
-        responses={413: {"description": "Nội dung quá lớn"}, 422: {"description": "Tin nhắn không hợp lệ"}},
+        responses={
+            413: {"model": ErrorBody, "description": "Nội dung quá lớn"},
+            422: {"model": ErrorBody, "description": "Tin nhắn không hợp lệ"},
+        },
     )
     async def chat(body: ChatMessage, routing: Annotated[ChatRouter, Depends(chat_router)]) -> Any:
         try:
@@ -464,7 +502,7 @@ def build_router(assistant_factory: Any, fee_engine_factory: Any, metrics: Gatew
                 else:
                     try:
                         body = ChatMessage.model_validate(json.loads(raw))
-                    except (ValueError, ValidationError) as invalid:
+                    except (ValueError, RecursionError, ValidationError) as invalid:  # deep nesting: RecursionError
                         errors = invalid.errors() if isinstance(invalid, ValidationError) else []
                         error = validation_messages(errors)
                 if error is None:
@@ -476,6 +514,9 @@ def build_router(assistant_factory: Any, fee_engine_factory: Any, metrics: Gatew
                         reply = await routing.handle(body, "ws")
                     except EmptyMessage:
                         error = EMPTY_MESSAGE
+                    except sa.exc.OperationalError as unreachable:
+                        logger.warning("database unreachable: %s", str(unreachable).splitlines()[0])
+                        error = DATABASE_UNAVAILABLE
                     else:
                         conversation_id = reply.conversation_id
                         await websocket.send_json(reply.model_dump())
@@ -523,12 +564,15 @@ def build_router(assistant_factory: Any, fee_engine_factory: Any, metrics: Gatew
 
     @router.get("/ready")
     async def ready(
+        request: Request,
         conversations: Annotated[ConversationStore, Depends(conversation_store)],
         rasa: Annotated[RasaClient, Depends(rasa_client)],
     ) -> JSONResponse:
         """Each component's state; 503 while questions cannot be answered (index or database down).
 
-        Without Rasa the gateway still answers procedure questions: "degraded", 200.
+        Without Rasa the gateway still answers procedure questions: "degraded", 200. Components
+        installed beside the gateway add their own check to ``app.state.readiness_checks``
+        (the phone line: whether its speech engines are loaded); one not ok is "degraded" too.
         """
         checks: dict[str, dict[str, Any]] = {}
         try:
@@ -542,12 +586,13 @@ def build_router(assistant_factory: Any, fee_engine_factory: Any, metrics: Gatew
         except Exception as error:
             checks["database"] = {"ok": False, "error": f"{type(error).__name__}: {error}"[:300]}
         try:
-            status = await rasa.status()
-            checks["rasa"] = {"ok": True, "url": rasa.url, "model": str(status.get("model_file"))}
+            checks["rasa"] = {"ok": True, "servers": await rasa.status()}
         except RasaUnavailable as error:
-            checks["rasa"] = {"ok": False, "url": rasa.url, "error": str(error)[:300]}
+            checks["rasa"] = {"ok": False, "servers": list(rasa.urls), "error": str(error)[:600]}
+        for name, check in getattr(request.app.state, "readiness_checks", {}).items():
+            checks[name] = check()
         serving = checks["index"]["ok"] and checks["database"]["ok"]
-        state = "ready" if serving and checks["rasa"]["ok"] else "degraded" if serving else "not_ready"
+        state = "ready" if serving and all(c["ok"] for c in checks.values()) else "degraded" if serving else "not_ready"
         return JSONResponse(status_code=200 if serving else 503, content={"status": state, "checks": checks})
 
     @router.get("/metrics", include_in_schema=False)
@@ -587,7 +632,8 @@ def socket_rate_limited(websocket: WebSocket, conversation_id: str | None) -> tu
 
 
 def install_gateway(app: FastAPI, assistant_factory: Any, fee_engine_factory: Any) -> None:
-    """Adds the gateway's routes, metrics and body-size limit to the app."""
+    """Adds the gateway's routes, metrics and body-size limit to the app; masks phone and ID numbers in logs."""
+    install_log_masking()
     metrics = GatewayMetrics()
     app.state.metrics = metrics
     app.include_router(build_router(assistant_factory, fee_engine_factory, metrics))
@@ -595,4 +641,7 @@ def install_gateway(app: FastAPI, assistant_factory: Any, fee_engine_factory: An
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        return http_error_response(error.status_code, error.detail, getattr(error, "headers", None))
+        headers = getattr(error, "headers", None)
+        if error.status_code == 405:  # Starlette names only the first matching route's methods
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        return http_error_response(error.status_code, error.detail, headers)

@@ -7,11 +7,21 @@ for the replies, then the tracker (``GET /conversations/{id}/tracker``, needs
 that turn (``answer_kind``, ``procedure_code``, ``choices``…), from which the
 gateway adds quick-reply buttons and the citation. Any failure raises
 :class:`RasaUnavailable`: the gateway then answers without Rasa.
+
+In the scale-out configuration several Rasa servers share one tracker store
+(PostgreSQL) and lock store (Redis), so any of them can continue any
+conversation. ``CITIZENBOT_RASA_URL`` then lists them, comma-separated: each
+conversation prefers one server (a hash of its id, so its turns are not spread
+for nothing) and moves to the next when that one refuses the connection. Only
+a refused connection moves on: a request that reached a server may have been
+processed there, and sending it again would run the turn twice.
 """
 
 from __future__ import annotations
 
 import os
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +32,10 @@ DEFAULT_URL = "http://127.0.0.1:5005"
 
 class RasaUnavailable(Exception):
     """Rasa could not be reached, timed out or answered with an error."""
+
+
+class _Refused(RasaUnavailable):
+    """The server did not take the connection: the request never reached it, another may take it."""
 
 
 @dataclass(frozen=True)
@@ -51,8 +65,11 @@ def this_turn(tracker: dict[str, Any]) -> tuple[str | None, dict[str, Any], list
 
 
 class RasaClient:
-    def __init__(self, url: str = DEFAULT_URL, timeout: float = 30.0) -> None:
-        self.url = url.rstrip("/")
+    def __init__(self, urls: str | Sequence[str] = DEFAULT_URL, timeout: float = 30.0) -> None:
+        listed = urls.split(",") if isinstance(urls, str) else list(urls)
+        self.urls = tuple(url.strip().rstrip("/") for url in listed if url.strip())
+        if not self.urls:
+            raise ValueError("no Rasa server URL given")
         self.timeout = timeout
 
     @classmethod
@@ -62,26 +79,44 @@ class RasaClient:
             float(os.environ.get("CITIZENBOT_RASA_TIMEOUT", "30")),
         )
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def servers_for(self, sender: str) -> list[str]:
+        """Every server, the conversation's own first."""
+        first = zlib.crc32(sender.encode()) % len(self.urls)
+        return [*self.urls[first:], *self.urls[:first]]
+
+    async def _call(self, url: str, method: str, path: str, **kwargs: Any) -> Any:
+        """One request to one server; :class:`_Refused` when it did not take the connection."""
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.request(method, f"{self.url}{path}", **kwargs)
+                response = await client.request(method, f"{url}{path}", **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            raise _Refused(f"{url}: {error!r}") from error
         except httpx.HTTPError as error:
-            raise RasaUnavailable(f"{method} {path}: {error!r}") from error
+            raise RasaUnavailable(f"{method} {url}{path}: {error!r}") from error
         if response.status_code >= 400:
-            raise RasaUnavailable(f"{method} {path} answered {response.status_code}: {response.text[:300]}")
+            raise RasaUnavailable(f"{method} {url}{path} answered {response.status_code}: {response.text[:300]}")
         try:
             return response.json()
         except ValueError as error:
-            raise RasaUnavailable(f"{method} {path} answered no JSON") from error
+            raise RasaUnavailable(f"{method} {url}{path} answered no JSON") from error
+
+    async def _request(self, method: str, path: str, sender: str, **kwargs: Any) -> Any:
+        refused: list[str] = []
+        for url in self.servers_for(sender):
+            try:
+                return await self._call(url, method, path, **kwargs)
+            except _Refused as error:
+                refused.append(str(error))
+        raise RasaUnavailable(f"{method} {path}: no Rasa server accepted the connection ({'; '.join(refused)})")
 
     async def send(self, sender: str, message: str) -> RasaTurn:
-        replies = await self._request("POST", "/webhooks/rest/webhook", json={"sender": sender, "message": message})
+        body = {"sender": sender, "message": message}
+        replies = await self._request("POST", "/webhooks/rest/webhook", sender, json=body)
         if not isinstance(replies, list):
             raise RasaUnavailable(f"unexpected webhook reply {replies!r:.300}")
         texts = [r["text"] for r in replies if isinstance(r, dict) and isinstance(r.get("text"), str)]
         after_restart = {"include_events": "AFTER_RESTART"}
-        tracker = await self._request("GET", f"/conversations/{sender}/tracker", params=after_restart)
+        tracker = await self._request("GET", f"/conversations/{sender}/tracker", sender, params=after_restart)
         intent, slots, actions = this_turn(tracker)
         loop = (tracker.get("active_loop") or {}).get("name")
         return RasaTurn(texts, intent, slots, actions, loop)
@@ -89,10 +124,19 @@ class RasaClient:
     async def set_slots(self, sender: str, slots: dict[str, Any]) -> None:
         """Tells Rasa what the gateway decided without it (a quick-reply choice)."""
         events = [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
-        await self._request("POST", f"/conversations/{sender}/tracker/events", json=events)
+        await self._request("POST", f"/conversations/{sender}/tracker/events", sender, json=events)
 
-    async def status(self) -> dict[str, Any]:
-        status = await self._request("GET", "/status")
-        if not isinstance(status, dict) or not status.get("model_file"):
-            raise RasaUnavailable("Rasa answers but has no model loaded")
-        return status
+    async def status(self) -> dict[str, dict[str, Any]]:
+        """Each server's state; raises :class:`RasaUnavailable` when none has a model loaded."""
+        states: dict[str, dict[str, Any]] = {}
+        for url in self.urls:
+            try:
+                status = await self._call(url, "GET", "/status")
+                if not isinstance(status, dict) or not status.get("model_file"):
+                    raise RasaUnavailable("Rasa answers but has no model loaded")
+                states[url] = {"ok": True, "model": str(status["model_file"])}
+            except RasaUnavailable as error:
+                states[url] = {"ok": False, "error": str(error)[:300]}
+        if not any(state["ok"] for state in states.values()):
+            raise RasaUnavailable("; ".join(f"{url}: {state['error']}" for url, state in states.items()))
+        return states

@@ -7,6 +7,7 @@ clone runs with no external service; ``CITIZENBOT_*`` variables move them.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -17,14 +18,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_TIME = timezone(timedelta(hours=7), "ICT")
 
 
-def _path(name: str, default: Path) -> Path:
-    value = os.environ.get(name)
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    value = env.get(name)
     return Path(value).expanduser().resolve() if value else default
 
 
-def _datetime(name: str) -> datetime | None:
+def _datetime(env: Mapping[str, str], name: str) -> datetime | None:
     """An ISO 8601 time with its UTC offset, e.g. 2026-11-23T09:00:00+07:00."""
-    value = os.environ.get(name)
+    value = env.get(name)
     if not value:
         return None
     moment = datetime.fromisoformat(value)
@@ -60,25 +61,26 @@ class Settings:
         return self.fixed_now or datetime.now(UTC)
 
     @classmethod
-    def from_env(cls) -> Settings:
-        var_dir = _path("CITIZENBOT_VAR_DIR", REPO_ROOT / "var")
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        """From these environment variables (the process's own by default)."""
+        var_dir = _path(env, "CITIZENBOT_VAR_DIR", REPO_ROOT / "var")
         return cls(
             var_dir=var_dir,
-            database_url=os.environ.get("CITIZENBOT_DATABASE_URL", f"sqlite:///{var_dir / 'citizenbot.db'}"),
-            model_dir=_path("CITIZENBOT_MODEL_DIR", var_dir / "models" / "multilingual-e5-small"),
-            index_dir=_path("CITIZENBOT_INDEX_DIR", var_dir / "index"),
-            shared_data_dir=_path("CITIZENBOT_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"),
-            curated_dir=_path("CITIZENBOT_CURATED_DIR", REPO_ROOT / "knowledge" / "procedures"),
-            calibration_file=_path("CITIZENBOT_CALIBRATION", REPO_ROOT / "knowledge" / "calibration.json"),
-            ranker_file=_path("CITIZENBOT_RANKER", REPO_ROOT / "knowledge" / "ranker.json"),
-            fee_policies_file=_path("CITIZENBOT_FEE_POLICIES", REPO_ROOT / "knowledge" / "fee_policies.json"),
-            fixed_now=_datetime("CITIZENBOT_NOW"),
-            redis_url=os.environ.get("CITIZENBOT_REDIS_URL") or None,
-            redis_prefix=os.environ.get("CITIZENBOT_REDIS_PREFIX", "citizenbot:"),
-            index_check_seconds=float(os.environ.get("CITIZENBOT_INDEX_CHECK_SECONDS", "2")),
-            rate_limit_client=os.environ.get("CITIZENBOT_RATE_LIMIT_CLIENT", "600/60"),
-            rate_limit_conversation=os.environ.get("CITIZENBOT_RATE_LIMIT_CONVERSATION", "120/60"),
-            helpdesk=os.environ.get(
+            database_url=env.get("CITIZENBOT_DATABASE_URL", f"sqlite:///{var_dir / 'citizenbot.db'}"),
+            model_dir=_path(env, "CITIZENBOT_MODEL_DIR", var_dir / "models" / "multilingual-e5-small"),
+            index_dir=_path(env, "CITIZENBOT_INDEX_DIR", var_dir / "index"),
+            shared_data_dir=_path(env, "CITIZENBOT_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"),
+            curated_dir=_path(env, "CITIZENBOT_CURATED_DIR", REPO_ROOT / "knowledge" / "procedures"),
+            calibration_file=_path(env, "CITIZENBOT_CALIBRATION", REPO_ROOT / "knowledge" / "calibration.json"),
+            ranker_file=_path(env, "CITIZENBOT_RANKER", REPO_ROOT / "knowledge" / "ranker.json"),
+            fee_policies_file=_path(env, "CITIZENBOT_FEE_POLICIES", REPO_ROOT / "knowledge" / "fee_policies.json"),
+            fixed_now=_datetime(env, "CITIZENBOT_NOW"),
+            redis_url=env.get("CITIZENBOT_REDIS_URL") or None,
+            redis_prefix=env.get("CITIZENBOT_REDIS_PREFIX", "citizenbot:"),
+            index_check_seconds=float(env.get("CITIZENBOT_INDEX_CHECK_SECONDS", "2")),
+            rate_limit_client=env.get("CITIZENBOT_RATE_LIMIT_CLIENT", "600/60"),
+            rate_limit_conversation=env.get("CITIZENBOT_RATE_LIMIT_CONVERSATION", "120/60"),
+            helpdesk=env.get(
                 "CITIZENBOT_HELPDESK",
                 "Bộ phận Một cửa của UBND xã, phường nơi bạn cư trú, "
                 "hoặc tổng đài Cổng Dịch vụ công quốc gia 1800 1096 (miễn phí)",

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.database import open_database
+from bot.masking import mask_text
 from bot.procedure import Procedure
 
 metadata = sa.MetaData()
@@ -158,7 +159,7 @@ class KnowledgeStore:
                 unanswered_table.insert(),
                 {
                     "asked_at": datetime.now(UTC),
-                    "question": question,
+                    "question": mask_text(question),  # read by staff: no phone or ID numbers
                     "reason": reason,
                     "confidence": confidence,
                     "candidates": candidates,

@@ -2,9 +2,12 @@
 
 Starts, all on 127.0.0.1:
 
-- ``gateway``: ``citizenbot serve`` (this environment), the one entry point, port 8000;
+- ``gateway``: ``citizenbot serve`` (this environment), the one entry point, port 8000,
+  with ``--gateway-workers`` worker processes (uvicorn restarts a worker that dies);
 - ``actions``: the rasa-sdk action server (``.venv-rasa``), port 5055, calling the gateway back;
-- ``rasa``: ``rasa run --enable-api`` with the trained model, port 5005;
+- ``rasa``: ``rasa run --enable-api`` with the trained model, port 5005; with
+  ``--rasa-servers N`` (scale-out settings only, see bot/rasa_endpoints.py) N of them
+  on ports 5005…, sharing their conversations through PostgreSQL and Redis;
 
 with the commands and environment of the Makefile's ``rasa-actions`` / ``rasa-serve``
 targets. Every child runs in its own process group; its output is printed line by
@@ -27,7 +30,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.settings import REPO_ROOT
+from bot.rasa_endpoints import LOCK_LIFETIME_SECONDS, shares_conversations, write_endpoints
+from bot.settings import REPO_ROOT, Settings
 
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin"
 RASA_MODEL = REPO_ROOT / "var" / "rasa" / "models" / "citizenbot.tar.gz"
@@ -101,35 +105,41 @@ def rasa_env(**extra: str) -> dict[str, str]:
     }
 
 
-def plan(host: str, port: int, rasa_port: int, actions_port: int, with_rasa: bool) -> list[Child]:
+def plan(host: str, port: int, rasa_port: int, actions_port: int, with_rasa: bool,
+         gateway_workers: int = 1, rasa_servers: int = 1) -> list[Child]:
+    """The children to start; Rasa servers take ports rasa_port, rasa_port + 1, …"""
     gateway_url = f"http://{host}:{port}"
-    rasa_url = f"http://{host}:{rasa_port}"
+    rasa_urls = [f"http://{host}:{rasa_port + i}" for i in range(rasa_servers if with_rasa else 1)]
     citizenbot = Path(sys.executable).parent / "citizenbot"
     gateway = Child(
         "gateway",
-        [str(citizenbot), "serve", "--host", host, "--port", str(port)],
-        {**os.environ, "CITIZENBOT_RASA_URL": rasa_url, "PYTHONUNBUFFERED": "1"},
+        [str(citizenbot), "serve", "--host", host, "--port", str(port), "--workers", str(gateway_workers)],
+        {**os.environ, "CITIZENBOT_RASA_URL": ",".join(rasa_urls), "PYTHONUNBUFFERED": "1"},
         f"{gateway_url}/health",
     )
     if not with_rasa:
         return [gateway]
-    endpoints = REPO_ROOT / "var" / "rasa" / "endpoints.run.yml"
-    endpoints.parent.mkdir(parents=True, exist_ok=True)
-    endpoints.write_text(f'action_endpoint:\n  url: "http://{host}:{actions_port}/webhook"\n')
+    settings = Settings.from_env()
+    endpoints = write_endpoints(  # one file per run (its first Rasa port): runs side by side keep their own
+        settings.var_dir / "rasa" / f"endpoints.run-{rasa_port}.yml", f"http://{host}:{actions_port}/webhook", settings
+    )
     actions = Child(
         "actions",
         [str(RASA_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions.dialogue", "--port", str(actions_port)],
         rasa_env(SANIC_HOST=host, CITIZENBOT_API_URL=gateway_url, PYTHONUNBUFFERED="1"),
         f"http://{host}:{actions_port}/health",
     )
-    rasa = Child(
-        "rasa",
-        [str(RASA_BIN / "rasa"), "run", "--enable-api", "--model", str(RASA_MODEL), "--endpoints", str(endpoints),
-         "--interface", host, "--port", str(rasa_port)],
-        rasa_env(PYTHONUNBUFFERED="1"),
-        f"{rasa_url}/status",
-    )
-    return [gateway, actions, rasa]
+    servers = [
+        Child(
+            "rasa" if rasa_servers == 1 else f"rasa-{i + 1}",
+            [str(RASA_BIN / "rasa"), "run", "--enable-api", "--model", str(RASA_MODEL), "--endpoints", str(endpoints),
+             "--interface", host, "--port", str(rasa_port + i)],
+            rasa_env(PYTHONUNBUFFERED="1", TICKET_LOCK_LIFETIME=str(LOCK_LIFETIME_SECONDS)),
+            f"{url}/status",
+        )
+        for i, url in enumerate(rasa_urls)
+    ]
+    return [gateway, actions, *servers]
 
 
 class Supervisor:
@@ -191,7 +201,7 @@ class Supervisor:
 
 
 def run(host: str = "127.0.0.1", port: int = 8000, rasa_port: int = 5005, actions_port: int = 5055,
-        with_rasa: bool = True) -> int:
+        with_rasa: bool = True, gateway_workers: int = 1, rasa_servers: int = 1) -> int:
     missing = [str(p) for p in (RASA_BIN / "rasa", RASA_MODEL) if not p.exists()]
     if with_rasa and missing:
         print(
@@ -200,6 +210,13 @@ def run(host: str = "127.0.0.1", port: int = 8000, rasa_port: int = 5005, action
             file=sys.stderr,
         )
         with_rasa = False
-    children = plan(host, port, rasa_port, actions_port, with_rasa)
+    if rasa_servers > 1 and not shares_conversations(Settings.from_env()):
+        print(
+            "Several Rasa servers need a shared tracker and lock store: set CITIZENBOT_DATABASE_URL to a "
+            "PostgreSQL database and CITIZENBOT_REDIS_URL (see the README's scale-out section).",
+            file=sys.stderr,
+        )
+        return 2
+    children = plan(host, port, rasa_port, actions_port, with_rasa, gateway_workers, rasa_servers)
     message = f"Trợ lý đã sẵn sàng tại http://{host}:{port} (Ctrl-C để dừng)"
     return Supervisor(children, f"http://{host}:{port}/ready").run(message)

@@ -8,6 +8,8 @@ on a copy of the knowledge store with the dossier fixture imported
 Fixtures (re-exported by conftest.py, session-wide, started on first use):
 
 - ``live_stack``: gateway + action server + Rasa server → :class:`Stack`;
+- :func:`scaled_stack`: the scale-out configuration (PostgreSQL, Redis, N gateway
+  workers, N Rasa servers sharing their conversations) → :class:`ScaledStack`;
 - ``browser``: headless Debian chromium driven by Selenium through chromium-driver,
   for any test that opens the widget or another page of a live gateway.
 """
@@ -28,6 +30,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from bot.rasa_endpoints import LOCK_LIFETIME_SECONDS, write_endpoints
+from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA_BIN = ROOT / ".venv-rasa" / "bin"
@@ -65,11 +70,16 @@ class Server:
     """A process started by a test, ready once `health` answers 200, stopped with its process group."""
 
     def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path, health: str) -> None:
-        self.name, self.log, self.health = name, log, health
+        self.name, self.command, self.env, self.log, self.health = name, command, env, log, health
         self.url = health.rsplit("/", 1)[0]
-        with log.open("w") as out:
+        log.write_text("")
+        self.start()
+
+    def start(self) -> None:
+        """Starts the process (again, after `stop` or a kill), appending to its log."""
+        with self.log.open("a") as out:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                self.command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
 
     def wait_ready(self, timeout: float) -> None:
@@ -89,6 +99,11 @@ class Server:
     def tail(self, chars: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-chars:]
 
+    def kill(self) -> None:
+        """Dies at once, as on a crash: no clean shutdown."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=20)
+
     def stop(self) -> None:
         if self.process.poll() is not None:
             return
@@ -98,6 +113,14 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=20)
+
+
+def chat(gateway: str, message: str, conversation_id: str | None = None, **extra: object) -> dict:
+    """One chat turn on a fresh connection (as through a load balancer); the reply must be a 200."""
+    body = {"message": message, "conversation_id": conversation_id, **extra}
+    response = httpx.post(f"{gateway}/api/chat", json=body, timeout=120)
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 def require_rasa() -> None:
@@ -155,12 +178,18 @@ def start_action_server(workdir: Path, api_url: str, name: str = "action server"
     return server
 
 
-def start_rasa(workdir: Path, actions: Server, port: int) -> Server:
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: {actions.url}/webhook\n")
+def rasa_server(workdir: Path, endpoints: Path, port: int, name: str = "Rasa server") -> Server:
+    """A Rasa server starting (not waited for: several start at once)."""
     command = [str(RASA_BIN / "rasa"), "run", "--enable-api", "--model", str(RASA_MODEL)]
     command += ["--endpoints", str(endpoints), "--interface", "127.0.0.1", "--port", str(port)]
-    rasa = Server("Rasa server", command, rasa_env(workdir), workdir / "rasa.log", f"http://127.0.0.1:{port}/status")
+    env = rasa_env(workdir, TICKET_LOCK_LIFETIME=str(LOCK_LIFETIME_SECONDS))
+    log = workdir / f"{name.replace(' ', '-')}.log"
+    return Server(name, command, env, log, f"http://127.0.0.1:{port}/status")
+
+
+def start_rasa(workdir: Path, actions: Server, port: int) -> Server:
+    endpoints = write_endpoints(workdir / "endpoints.yml", f"{actions.url}/webhook", Settings.from_env())
+    rasa = rasa_server(workdir, endpoints, port)
     rasa.wait_ready(300)
     return rasa
 
@@ -235,3 +264,92 @@ def screenshot(driver: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))  # type: ignore[attr-defined]
     return path
+
+
+@dataclass
+class ScaledStack:
+    gateway: Server  # the uvicorn master; its worker processes serve the port
+    actions: Server
+    rasa: list[Server]
+    env: dict[str, str]  # the gateway's environment (database, Redis, index, clock)
+    workdir: Path
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    def gateway_workers(self) -> list[int]:
+        """The worker processes' ids: the uvicorn master's children started by multiprocessing's spawn
+        (its resource tracker is a child too)."""
+        pid = self.gateway.process.pid
+        workers = []
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            try:
+                if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    workers.append(int(child))
+            except FileNotFoundError:  # exited in between
+                continue
+        return sorted(workers)
+
+
+def postgres_knowledge(workdir: Path, database_url: str, redis_url: str, redis_prefix: str) -> dict[str, str]:
+    """Environment for gateways on PostgreSQL + Redis: the real knowledge store restored into the empty
+    database, the dossier fixture imported, a copy of the index, the clock fixed."""
+    from conftest import DOSSIER_FIXTURE, DOSSIER_NOW, REAL_SETTINGS
+
+    backup_file = workdir / "knowledge.jsonl.gz"
+    copied = run([str(CITIZENBOT), "backup", str(backup_file)], {**os.environ})
+    assert copied.returncode == 0, copied.stdout + copied.stderr
+    index_dir = workdir / "index"
+    shutil.copytree(REAL_SETTINGS.index_dir, index_dir)
+    env = {
+        **os.environ,
+        "CITIZENBOT_DATABASE_URL": database_url,
+        "CITIZENBOT_REDIS_URL": redis_url,
+        "CITIZENBOT_REDIS_PREFIX": redis_prefix,
+        "CITIZENBOT_INDEX_DIR": str(index_dir),
+        "CITIZENBOT_NOW": DOSSIER_NOW.isoformat(),
+        # Every simulated citizen speaks from 127.0.0.1: the limits have their own tests (test_rate_limits.py).
+        "CITIZENBOT_RATE_LIMIT_CLIENT": "1000000/60",
+        "CITIZENBOT_RATE_LIMIT_CONVERSATION": "1000000/60",
+    }
+    for command in (["restore", str(backup_file)], ["dossiers", "import", str(DOSSIER_FIXTURE)]):
+        done = run([str(CITIZENBOT), *command], env)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return env
+
+
+@contextmanager
+def scaled_stack(
+    workdir: Path, database_url: str, redis_url: str, redis_prefix: str, gateway_workers: int = 2, rasa_servers: int = 2
+) -> Iterator[ScaledStack]:
+    """`citizenbot run --gateway-workers N --rasa-servers N` on the scale-out settings, each process its own
+    Server so that a test can stop one; stopped on exit."""
+    require_rasa()
+    env = postgres_knowledge(workdir, database_url, redis_url, redis_prefix)
+    rasa_ports = [free_port() for _ in range(rasa_servers)]
+    rasa_urls = ",".join(f"http://127.0.0.1:{port}" for port in rasa_ports)
+    port = free_port()
+    servers: list[Server] = []
+    try:
+        gateway = Server(
+            "gateway",
+            [str(CITIZENBOT), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(gateway_workers)],
+            {**env, "CITIZENBOT_RASA_URL": rasa_urls, "CITIZENBOT_RASA_TIMEOUT": "120"},
+            workdir / "gateway.log",
+            f"http://127.0.0.1:{port}/health",
+        )
+        servers.append(gateway)
+        gateway.wait_ready(90)
+        actions = start_action_server(workdir, gateway.url)
+        servers.append(actions)
+        settings = Settings.from_env(env)
+        endpoints = write_endpoints(workdir / "endpoints.yml", f"{actions.url}/webhook", settings)
+        rasa = [rasa_server(workdir, endpoints, p, f"Rasa server {i + 1}") for i, p in enumerate(rasa_ports)]
+        servers.extend(rasa)
+        for server in rasa:
+            server.wait_ready(300)
+        yield ScaledStack(gateway, actions, rasa, env, workdir)
+    finally:
+        for server in reversed(servers):
+            server.stop()

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot.rasa_endpoints import lock_key_prefix
+
 POSTGRES_SERVER = os.environ.get("CITIZENBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("CITIZENBOT_TEST_REDIS", "redis://127.0.0.1:6379/0")
 SESSION_TAG = f"{os.getpid()}_{secrets.token_hex(3)}"
@@ -23,7 +25,8 @@ SESSION_TAG = f"{os.getpid()}_{secrets.token_hex(3)}"
 @pytest.fixture(scope="session")
 def new_postgres_database() -> Iterator[Callable[[], str]]:
     """Makes an empty PostgreSQL database with a unique name and returns its URL."""
-    admin = sa.create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    # NullPool: a connection per use, so that a PostgreSQL restart (test_scale_out.py) leaves none stale.
+    admin = sa.create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     made: list[str] = []
 
     def make() -> str:
@@ -38,8 +41,9 @@ def new_postgres_database() -> Iterator[Callable[[], str]]:
 
     yield make
     with admin.connect() as conn:
-        for name in made:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in made:  # and the Rasa tracker store's, made beside it (bot/rasa_endpoints.py)
+            for database in (name, f"{name}_rasa"):
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     admin.dispose()
 
 
@@ -86,6 +90,8 @@ def redis_prefix() -> Iterator[str]:
     except redis.exceptions.ConnectionError as error:
         pytest.fail(f"Redis is not reachable at {REDIS_URL} ({error})", pytrace=False)
     yield prefix
-    for key in client.scan_iter(match=f"{prefix}*"):
-        client.delete(key)
+    # Rasa's lock keys (tests/test_scale_out.py) have the prefix's letters and digits only, and no expiry.
+    for pattern in (prefix, lock_key_prefix(prefix)):
+        for key in client.scan_iter(match=f"{pattern}*"):
+            client.delete(key)
     client.close()

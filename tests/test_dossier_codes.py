@@ -20,6 +20,7 @@ from bot.dossier_codes import (
     parse_check_digits,
     parse_code_and_check,
     parse_dossier_code,
+    parse_reception,
     spoken_digits,
 )
 
@@ -164,7 +165,8 @@ def test_code_and_check_in_one_message(code_case: tuple[str, str], check_case: t
     assert parse_code_and_check(f"hồ sơ {code_text}{glue}{check_text}") == (code, check)
 
 
-@given(st.text(max_size=300))
+# Any code point (lone surrogates and control characters included), often digits and separators.
+@given(st.text(st.characters(exclude_categories=()) | st.sampled_from(list("0123456789.- H")), max_size=300))
 def test_arbitrary_text_never_breaks_the_parser(text: str) -> None:
     code, check = parse_code_and_check(text)
     assert code is None or parse_dossier_code(code) == code
@@ -297,3 +299,21 @@ def test_module_is_python_3_10_syntax() -> None:
     assert "from __future__ import annotations" in source
     for newer in ("StrEnum", "tomllib", "ExceptionGroup", "except*", "datetime.UTC", "from datetime import UTC"):
         assert newer not in source
+
+
+@pytest.mark.parametrize(
+    ("text", "reception"),
+    [
+        ("hai sáu một một hai hai, không không ba mốt", "261122-0031"),
+        ("hai lăm mười hai hai mươi mốt không không mười lăm", "251221-0015"),  # pairs read as numbers
+        ("2611220031", "261122-0031"),
+        ("261122-0031", "261122-0031"),
+        ("hai sáu một một hai hai không ba mốt", None),  # a dropped digit: nine, not ten
+        ("hai sáu một ba hai hai không không ba mốt", None),  # month 13
+        ("hai sáu không hai ba không không không một một", None),  # 30 February
+        ("000.00.21.H48-261122-0031", None),  # a whole code is parse_dossier_code's
+        ("xin chào", None),
+    ],
+)
+def test_the_part_of_a_code_that_varies(text: str, reception: str | None) -> None:
+    assert parse_reception(text) == reception

@@ -297,6 +297,27 @@ def test_spoken_code_without_diacritics(lookup: StatusLookup) -> None:
     assert lookup.lookup(code, "tam chin khong tam", "c").outcome == "verified"
 
 
+def test_a_code_said_by_its_date_and_sequence_part(lookup: StatusLookup, dossier_store: DossierStore) -> None:
+    assert dossier_store.codes_received("261116-0012") == ["000.00.21.H48-261116-0012"]
+    assert dossier_store.codes_received("261116-9999") == []
+    assert dossier_store.codes_received("%") == []
+    reply = lookup.lookup_received("261116-0012", "3403", "conv-r")
+    assert (reply.outcome, reply.dossier_code) == ("verified", "000.00.21.H48-261116-0012")
+    # A wrong check and an unknown part get the reply and the counting of a wrong check.
+    wrong = lookup.lookup_received("261116-0012", "0000", "conv-r1")
+    unknown = lookup.lookup_received("261116-9999", "3403", "conv-r2")
+    assert wrong.outcome == unknown.outcome == "not_verified"
+    assert wrong.text == unknown.text and wrong.attempts_left == unknown.attempts_left == MAX_FAILURES - 1
+
+
+def test_the_same_part_at_two_agencies_goes_to_the_owner(lookup: StatusLookup, dossier_store: DossierStore) -> None:
+    original = dossier_store.get("000.00.21.H48-261116-0012")
+    twin = replace(original, code="000.00.53.H48-261116-0012", phone="0911 000 777")
+    dossier_store.upsert([twin])
+    assert lookup.lookup_received("261116-0012", "0777", "c1").dossier_code == twin.code
+    assert lookup.lookup_received("261116-0012", "3403", "c2").dossier_code == original.code
+
+
 def test_unknown_code_and_wrong_check_get_the_same_answer(lookup: StatusLookup) -> None:
     wrong_check = lookup.lookup("000.00.21.H48-261116-0012", "0000", "conversation-a")
     unknown_code = lookup.lookup("000.00.21.H48-261116-9999", "3403", "conversation-b")

@@ -311,6 +311,64 @@ def test_asked_quantity(question: str, quantity: tuple[int | None, str | None]) 
     assert asked_quantity(question) == quantity
 
 
+# ---- properties of the amounts --------------------------------------------------------------------
+
+amounts = st.none() | st.integers(0, 10**9)
+
+
+@st.composite
+def fees_with_online_price(draw: st.DrawFn) -> Fee:
+    amount = draw(amounts)
+    online = draw(st.none() | st.integers(0, amount if amount is not None else 10**9))
+    per = draw(st.sampled_from(["", "bản", "trang", "lần", "Phiếu"]))
+    return Fee(draw(st.sampled_from(["Lệ phí cấp", "Phí bản sao", "Lệ phí đăng ký"])), amount, online, per)
+
+
+@st.composite
+def any_policy(draw: st.DrawFn) -> FeePolicy:
+    kind = draw(st.sampled_from(["exemption", "reduction"]))
+    valid_from = draw(st.none() | st.dates(date(2025, 1, 1), date(2027, 12, 31)))
+    conditional = draw(st.booleans())
+    return policy(
+        id=f"p{draw(st.integers(0, 10**6))}",
+        kind=kind,
+        percent=100 if kind == "exemption" else draw(st.integers(1, 100)),
+        fees=tuple(draw(st.lists(st.sampled_from(["le phi", "ban sao", "dang ky"]), max_size=2))),
+        legal_basis=draw(st.sampled_from(["", "Nghị quyết thử nghiệm"])),
+        online_only=draw(st.booleans()),
+        condition="cho sinh viên" if conditional else "",
+        cues=("sinh viên",) if conditional else (),
+        valid_from=valid_from,
+        valid_to=draw(st.none() | st.dates(valid_from or date(2025, 1, 1), date(2028, 12, 31))),
+    )
+
+
+@given(
+    st.lists(fees_with_online_price(), min_size=1, max_size=4),
+    st.lists(any_policy(), max_size=4),
+    st.sampled_from(["hết bao nhiêu", "em là sinh viên", "nộp online 3 bản", "5 trang bao nhiêu", ""]),
+    st.none() | st.integers(1, 100),
+)
+def test_amounts_are_never_negative_online_never_dearer_and_policies_never_raise_a_fee(
+    fees: list[Fee], rules: list[FeePolicy], question: str, copies: int | None
+) -> None:
+    record = made_up(fees)
+    plain = FeeEngine(FeePolicies(), HELPDESK, lambda: TODAY).quote(record, question, copies)
+    quote = FeeEngine(FeePolicies(tuple(rules)), HELPDESK, lambda: TODAY).quote(record, question, copies)
+    for line, base in zip(quote.lines, plain.lines, strict=True):
+        for amount, without in ((line.amount, base.amount), (line.online_amount, base.online_amount)):
+            assert amount is None or amount >= 0
+            assert amount is None or without is None or amount <= without  # exemptions, reductions only lower
+        if line.amount is not None and line.online_amount is not None:
+            assert line.online_amount <= line.amount
+    for online in (False, True):
+        total, without = quote.total(online), plain.total(online)
+        assert total is None or total >= 0
+        assert total is None or without is None or total <= without
+    if quote.total() is not None and quote.total(online=True) is not None:
+        assert quote.total(online=True) <= quote.total()  # type: ignore[operator]
+
+
 # ---- processing time ----------------------------------------------------------------------------
 
 

@@ -143,6 +143,9 @@ def test_the_last_admin_cannot_be_demoted(console: Console) -> None:
     response = console.client("admin").patch("/api/staff/accounts/admin1", json={"role": "editor"})
     assert response.status_code == 422
     assert "quản trị viên cuối cùng" in response.json()["detail"]
+    # The route's own (Vietnamese) words are the message; message_en stays English.
+    assert response.json()["message"] == response.json()["detail"]
+    assert response.json()["message_en"] == "The request could not be completed."
 
 
 # ---- ETag, versions, revert --------------------------------------------------------------------
@@ -260,6 +263,27 @@ def test_import_dry_run_reports_and_writes_nothing_then_applies(console: Console
     assert fetch(editor)[0]["aliases"] == current["aliases"]  # staff aliases kept
     versions = editor.get(f"/api/staff/procedures/{TAM_TRU}/history").json()["versions"]
     assert (versions[0]["action"], versions[0]["username"]) == ("import", "editor1")
+
+
+def test_import_refuses_records_with_fields_of_the_wrong_type(console: Console) -> None:
+    editor = console.client("editor")
+    current, _ = fetch(editor)
+    records = [
+        {**current, "fees": "15000"},  # stored, it would break every fee answer after the next publish
+        {**current, "popularity": "many", "steps": "một bước"},
+        {"code": "9.100002", "name": "Thủ tục mới", "fees": [{"name": "Lệ phí", "amount_vnd": "mười nghìn"}]},
+    ]
+    body = json.dumps(records, ensure_ascii=False).encode()
+    report = editor.post("/api/staff/import?format=json&dry_run=false", content=body).json()
+    assert report["counts"] == {"new": 0, "changed": 0, "unchanged": 0, "rejected": 3}
+    reasons = [row["reason"] for row in report["rows"]]
+    assert reasons == [
+        "Không đọc được bản ghi: trường không hợp lệ: fees",
+        "Không đọc được bản ghi: trường không hợp lệ: popularity, steps",
+        "Không đọc được bản ghi: trường không hợp lệ: fees",
+    ]
+    assert fetch(editor)[0] == current
+    assert editor.get("/api/staff/procedures/9.100002").status_code == 404
 
 
 def test_import_csv_of_the_portal_name_list(console: Console) -> None:

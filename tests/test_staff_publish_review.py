@@ -46,6 +46,23 @@ def edit_fee(console: Console, amount: int) -> None:
     assert response.status_code == 200, response.text
 
 
+class HeldBuild:
+    """Replaces the index build: the first build, once done, waits for `release`; counts the builds."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.built, self.release, self.rounds = threading.Event(), threading.Event(), 0
+        self.real = SearchIndex.build
+        monkeypatch.setattr(publishing.SearchIndex, "build", self)
+
+    def __call__(self, *args, **kwargs) -> SearchIndex:
+        self.rounds += 1
+        index = self.real(*args, **kwargs)
+        if self.rounds == 1:
+            self.built.set()
+            assert self.release.wait(60)
+        return index
+
+
 def test_publish_switches_the_running_assistant_while_questions_keep_being_answered(
     console: Console, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -53,24 +70,14 @@ def test_publish_switches_the_running_assistant_while_questions_keep_being_answe
     question = "lệ phí đăng ký tạm trú bao nhiêu tiền"
     assert "15.000 đồng" in ask(console, question)["text"]  # edited, not yet published
 
-    # Hold the finished build until the test has asked during the rebuild.
-    built, release = threading.Event(), threading.Event()
-    real_build = SearchIndex.build
-
-    def held_build(*args, **kwargs):
-        index = real_build(*args, **kwargs)
-        built.set()
-        assert release.wait(60)
-        return index
-
-    monkeypatch.setattr(publishing.SearchIndex, "build", held_build)
+    held = HeldBuild(monkeypatch)  # until the test has asked during the rebuild
     before = current_version(console)
     assert console.client("reviewer").post("/api/staff/publish").status_code == 202
     assert console.client("admin").post("/api/staff/publish").status_code == 409  # one rebuild at a time
-    assert built.wait(60)
+    assert held.built.wait(60)
     during = [ask(console, question) for _ in range(5)]
     assert console.client("editor").get("/api/staff/publish").json()["state"] == "running"
-    release.set()
+    held.release.set()
     status = console.services.publisher.wait(60)
 
     assert all(r["kind"] == "answer" and "15.000 đồng" in r["text"] for r in during)
@@ -78,6 +85,41 @@ def test_publish_switches_the_running_assistant_while_questions_keep_being_answe
     assert current_version(console) != before == console.services.publisher.index_dir.joinpath(before).name
     after = ask(console, question)
     assert after["kind"] == "answer" and "20.000 đồng" in after["text"]
+
+
+def test_an_edit_saved_while_a_publish_reads_the_store_is_published_too(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = HeldBuild(monkeypatch)  # the rebuild has read the store; the edit lands before it finishes
+    assert console.client("reviewer").post("/api/staff/publish").status_code == 202
+    assert held.built.wait(60)
+    edit_fee(console, 30000)
+    held.release.set()
+    status = console.services.publisher.wait(120)
+
+    assert status.state == "succeeded", status.error
+    assert held.rounds == 2  # the publish started over to take the edit
+    answer = ask(console, "lệ phí đăng ký tạm trú bao nhiêu tiền")
+    assert answer["kind"] == "answer" and "30.000 đồng" in answer["text"]
+
+
+def test_one_rebuild_at_a_time_across_workers_and_every_worker_reports_it(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = HeldBuild(monkeypatch)
+    mine = console.services.publisher
+    # Another worker: its own Publisher on the same index folder and store.
+    other = publishing.Publisher(mine.store, mine.index_dir, mine.assistant)
+    assert console.client("reviewer").post("/api/staff/publish").status_code == 202
+    assert held.built.wait(60)
+    with pytest.raises(publishing.PublishBusy):
+        other.publish("admin")
+    assert other.status.state == "running" and other.status.requested_by.startswith("reviewer")
+    held.release.set()
+    assert mine.wait(120).state == "succeeded"
+    assert other.status.state == "succeeded" and other.status.version == mine.status.version
+    assert other.publish("admin").state == "running"  # the lock is free again
+    assert other.wait(120).state == "succeeded"
 
 
 def test_a_failed_rebuild_leaves_the_old_index_serving(console: Console, monkeypatch: pytest.MonkeyPatch) -> None:

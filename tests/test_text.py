@@ -108,6 +108,22 @@ def test_normalize_output_has_no_control_characters(text: str) -> None:
     assert not [ch for ch in result if unicodedata.category(ch) == "Cc"]
 
 
+# Any code point at all, lone surrogates included, with the letters whose case mapping or
+# composition is unusual (İ lower-cases to two code points, ς, ǅ, ﬁ, combining marks alone).
+any_text = st.lists(
+    st.characters(exclude_categories=()) | st.sampled_from(["İ", "ß", "ς", "ǅ", "ﬁ", "\u0301", "\u0323", "\ud800"]),
+    max_size=40,
+).map("".join)
+
+
+@given(any_text)
+def test_normalize_takes_any_text_and_stays_idempotent(text: str) -> None:
+    result = normalize(text)
+    assert normalize(result) == result
+    assert unicodedata.is_normalized("NFC", result)
+    assert not [ch for ch in result if unicodedata.category(ch) == "Cc"]
+
+
 @pytest.mark.parametrize("control", ["\x7f", "\x86", "\x9f"])
 def test_normalize_removes_del_and_c1_controls(control: str) -> None:
     assert normalize(f"làm{control} căn cước") == "làm căn cước"

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import voice_support
 from voice_support import padded, phone_audio, transcript
 
+from bot.dossier_codes import parse_reception
 from voice import SpeechEngineError
 from voice.asr import (
     DIGIT_GRAMMAR,
@@ -22,6 +24,7 @@ from voice.asr import (
     transcribe,
 )
 from voice.audio import frames, silence, ulaw_round_trip
+from voice.digit_voice import WORDS, DigitVoice
 from voice.settings import VoiceSettings
 from voice.tts import EspeakSynthesizer
 from voice.wer import word_edits, word_error_rate
@@ -185,3 +188,23 @@ def test_pcm_bytes_and_arrays_give_the_same_result(viet_asr: Recognizer) -> None
         from_bytes = stream.result()
     assert from_bytes == transcribe(viet_asr, pcm)[0]
     assert np.array_equal(pcm, phone_audio(7))
+
+
+# ---- the human digit voice the simulated callers read codes with (voice.digit_voice) ----------
+
+
+def test_each_digit_word_cut_from_the_natural_clips_is_heard_as_that_word(viet_asr: Recognizer) -> None:
+    voice = DigitVoice(voice_support.CLIPS)
+    assert sorted(voice.audio) == ["0", "1", "2", "5"]
+    for digit, cut in WORDS.items():
+        text, _ = transcribe(viet_asr, padded(ulaw_round_trip(voice.audio[digit])))
+        assert text == cut.word, (digit, cut, text)
+
+
+def test_a_code_part_read_in_the_human_digit_voice_parses_back(viet_asr: Recognizer) -> None:
+    voice = DigitVoice(voice_support.CLIPS)
+    pcm = voice.say("2510210015", groups=(6, 4))
+    text, _ = transcribe(viet_asr, padded(ulaw_round_trip(pcm)))
+    assert parse_reception(text) == "251021-0015", text
+    with pytest.raises(ValueError, match="cannot say"):
+        voice.say("2611220031")  # 6 and 3 are said in none of the clips

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -19,16 +20,22 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 from conftest import FIXTURES, REAL_SETTINGS
+from voice_support import CLIPS
 
+from bot.dossier_codes import parse_reception, spoken_digits
 from bot.feedback import FeedbackStore
-from voice.audio import ulaw_encode
+from bot.gateway import helpdesk
+from voice import prompts
+from voice.audio import ulaw_encode, write_wav
 from voice.call import keyed_code, yes_or_no
+from voice.digit_voice import DigitVoice
 from voice.media_stream import MAX_EVENT_CHARS, parse_event
 from voice.outbox import Outbox
 from voice.simulator import CallRecord, place_call
@@ -37,6 +44,34 @@ ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-23T09:00:00+07:00"
 CODE = "000.00.21.H48-261122-0031"  # Trần Thị Bích, phone 0905 111 201, registered online 22/11
 CALLER = "0912345678"
+IGATE = "Hệ thống thông tin giải quyết thủ tục hành chính tỉnh Quảng Ngãi"
+# A dossier whose date and sequence part (and check) the human digit voice can say: only 0, 1, 2 and 5.
+SPOKEN_CODE = "000.00.21.H48-251021-0015"
+SPOKEN_CHECK = "5120"
+SPOKEN_DOSSIER = {
+    "code": SPOKEN_CODE,
+    "procedure_code": "1.010038",
+    "procedure_name": "Tách hộ",
+    "applicant_name": "Lê Văn Phúc",
+    "phone": "0905 215 120",
+    "id_number": "",
+    "channel": "counter",
+    "received_at": "2025-10-21T09:15:00+07:00",
+    "due_at": "2025-10-28T17:00:00+07:00",
+    "history": [
+        {"at": f"2025-{at}+07:00", "status": status, "system": IGATE, "note": ""}
+        for at, status in (
+            ("10-21T09:15:00", "received"),
+            ("10-22T08:00:00", "processing"),
+            ("10-27T16:00:00", "result_ready"),
+        )
+    ],
+    "supplement_request": "",
+    "pause_reason": "",
+    "extension": None,
+    "result": {"delivery": "pickup", "place": "Bộ phận tiếp nhận và trả kết quả, Công an phường nơi nộp hồ sơ"},
+    "returned_reason": "",
+}
 
 
 def free_port() -> int:
@@ -45,8 +80,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+@dataclass(frozen=True)
+class Server:
+    http: str  # http://127.0.0.1:PORT
+    database_url: str
+
+    @property
+    def phone(self) -> str:
+        return self.http.replace("http://", "ws://") + "/ws/phone"
+
+
+@contextlib.contextmanager
+def running_server(folder: Path, **extra_env: str) -> Iterator[Server]:
+    """The app under uvicorn on a copy of the real knowledge base, with the dossier fixtures imported."""
     real_db = REAL_SETTINGS.var_dir / "citizenbot.db"
     if not real_db.is_file() or not (REAL_SETTINGS.index_dir / "CURRENT").is_file():
         pytest.fail(
@@ -54,7 +100,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
             "`citizenbot ingest && citizenbot index` first.",
             pytrace=False,
         )
-    folder = tmp_path_factory.mktemp("phone")
     database = folder / "citizenbot.db"
     shutil.copy(real_db, database)
     url = f"sqlite:///{database}"
@@ -66,40 +111,46 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         "CITIZENBOT_NOW": NOW,
         "CITIZENBOT_RASA_URL": f"http://127.0.0.1:{free_port()}",  # nobody listens: the gateway's own answers
         "CITIZENBOT_PHONE_NO_INPUT_MS": "3000",
+        **extra_env,
     }
+    spoken_fixture = folder / "spoken_dossier.json"
+    spoken_fixture.write_text(json.dumps([SPOKEN_DOSSIER], ensure_ascii=False), "utf-8")
     cli = [sys.executable, "-m", "bot.cli"]
-    subprocess.run(
-        [*cli, "dossiers", "import", str(FIXTURES / "dossiers.json")],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    for fixture in (FIXTURES / "dossiers.json", spoken_fixture):
+        subprocess.run([*cli, "dossiers", "import", str(fixture)], env=env, cwd=ROOT, check=True, capture_output=True)
     port = free_port()
-    log = (folder / "server.log").open("w")
+    log_path = folder / "server.log"
+    log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "bot.api:create_app", "--factory", "--port", str(port)],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
+    server = Server(f"http://127.0.0.1:{port}", url)
     try:
         deadline = time.monotonic() + 120
         while True:
             try:
-                # The first question loads the knowledge core; calls then start at once.
-                if httpx.post(
-                    f"http://127.0.0.1:{port}/api/ask", json={"question": "khai sinh"}, timeout=120
-                ).is_success:
+                # /ready loads the knowledge core (calls then start at once) and reports the speech engines,
+                # which load in the background from the server's start.
+                ready = httpx.get(f"{server.http}/ready", timeout=120).json()
+                if ready["checks"]["voice"]["state"] in ("loaded", "failed"):
                     break
-            except httpx.TransportError:
+            except (httpx.TransportError, ValueError, KeyError):
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the server did not start: {(folder / 'server.log').read_text()[-2000:]}", pytrace=False)
+                pytest.fail(f"the server did not start: {log_path.read_text()[-2000:]}", pytrace=False)
             time.sleep(0.5)
-        yield f"ws://127.0.0.1:{port}/ws/phone", url
+        yield server
     finally:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(tmp_path_factory.mktemp("phone")) as server:
+        yield server
 
 
 CALLS: dict[str, list[dict]] = {
@@ -136,25 +187,74 @@ CALLS: dict[str, list[dict]] = {
 }
 
 
+def spoken_dossier_call(folder: Path) -> list[dict]:
+    """Key 1 for a dossier, then SAY its date and sequence part and the check, in a human voice, confirming by key.
+
+    The date group and the sequence number are said with a pause between them longer than the end of an
+    utterance, as people read a code off a receipt: two utterances make one code.
+    """
+    voice = DigitVoice(CLIPS)
+    date, sequence = SPOKEN_CODE.split("-")[1:]
+    date_wav, sequence_wav, check_wav = folder / "date.wav", folder / "sequence.wav", folder / "check.wav"
+    write_wav(date_wav, voice.say(date))
+    write_wav(sequence_wav, voice.say(sequence))
+    write_wav(check_wav, voice.say(SPOKEN_CHECK))
+    return [
+        {"after_bot_starts": 0.5, "dtmf": "1"},
+        {"wait": "bot", "timeout": 40},
+        {"wav": str(date_wav)},
+        {"silence": 1.2},
+        {"wav": str(sequence_wav)},
+        {"wait": "bot", "timeout": 40},
+        {"dtmf": "1"},
+        {"wait": "bot", "timeout": 40},
+        {"wav": str(check_wav)},
+        {"wait": "bot", "timeout": 40},
+        {"dtmf": "1"},
+        {"wait": "bot", "timeout": 40},
+    ]
+
+
+@dataclass
+class Calls:
+    voice_before_calls: dict  # what /ready said of the speech engines before the first call
+    records: dict[str, CallRecord]
+
+    def __getitem__(self, name: str) -> CallRecord:
+        return self.records[name]
+
+
 @pytest.fixture(scope="module")
-def calls(server: tuple[str, str]) -> dict[str, CallRecord]:
-    url, _ = server
+def calls(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Calls:
+    folder = tmp_path_factory.mktemp("caller")
+    scripts = {**CALLS, "spoken dossier": spoken_dossier_call(folder)}
+    voice = httpx.get(f"{server.http}/ready", timeout=60).json()["checks"]["voice"]
 
     async def all_calls() -> list[CallRecord]:
         return await asyncio.gather(
             *(
-                place_call(steps, url, "" if name == "garbage" else CALLER, max_seconds=90)
-                for name, steps in CALLS.items()
+                place_call(steps, server.phone, "" if name == "garbage" else CALLER, max_seconds=120)
+                for name, steps in scripts.items()
             )
         )
 
-    records = dict(zip(CALLS, asyncio.run(all_calls()), strict=True))
+    records = dict(zip(scripts, asyncio.run(all_calls()), strict=True))
     for name, record in records.items():
-        print(f"--- {name}\n{record.transcript()}")
-    return records
+        first = f"first bot audio at {record.bot_audio[0][0]:.2f} s" if record.bot_audio else "no bot audio"
+        print(f"--- {name} ({first})\n{record.transcript()}")
+    return Calls(voice, records)
 
 
-def test_spoken_question_gets_a_short_spoken_answer_naming_the_procedure(calls: dict[str, CallRecord]) -> None:
+def test_speech_engines_are_loaded_at_start_and_the_first_call_hears_the_greeting_at_once(calls: Calls) -> None:
+    # The server was started and nothing but /ready was asked before the calls: the engines loaded by themselves.
+    assert calls.voice_before_calls == {"ok": True, "state": "loaded", "asr": "viet-asr", "tts": "espeak-ng"}
+    for name, call in calls.records.items():
+        first_audio = call.bot_audio[0][0] if call.bot_audio else None
+        # Loaded lazily, the first caller heard ~11 s of silence; a generous bound, only a behaviour check.
+        assert first_audio is not None and first_audio < 4.0, (name, first_audio, call.transcript())
+
+
+def test_spoken_question_gets_a_short_spoken_answer_naming_the_procedure(calls: Calls) -> None:
     call = calls["question"]
     heard = call.text("heard")
     assert "khai sinh" in heard, call.transcript()
@@ -162,10 +262,11 @@ def test_spoken_question_gets_a_short_spoken_answer_naming_the_procedure(calls: 
     assert "khai sinh" in answer.lower(), call.transcript()
     assert "nghe lại" in answer and "tin nhắn" in answer  # the offer to repeat or to send the details
     assert len(call.audio()) > 8000  # it was spoken, not only written
-    assert call.latencies and call.latencies[-1] < 3.0, call.latencies
+    # Answered in the turn, not after a time-out; the latency itself is measured by bench/voice.py.
+    assert call.latencies and call.latencies[-1] < 10.0, call.latencies
 
 
-def test_barge_in_stops_the_prompt_within_300_ms(calls: dict[str, CallRecord]) -> None:
+def test_barge_in_stops_the_prompt_within_300_ms(calls: Calls) -> None:
     call = calls["question"]
     assert call.barge_ins, call.transcript()
     assert call.barge_ins[0] <= 0.3, call.barge_ins
@@ -173,7 +274,7 @@ def test_barge_in_stops_the_prompt_within_300_ms(calls: dict[str, CallRecord]) -
     assert call.said("bot")[0].startswith("Xin chào")
 
 
-def test_dossier_status_by_keypad_with_read_back_and_ownership_check(calls: dict[str, CallRecord]) -> None:
+def test_dossier_status_by_keypad_with_read_back_and_ownership_check(calls: Calls) -> None:
     call = calls["dossier"]
     said = call.text("bot")
     assert f"Mã hồ sơ bạn cho là {CODE}" in said, call.transcript()
@@ -183,8 +284,24 @@ def test_dossier_status_by_keypad_with_read_back_and_ownership_check(calls: dict
     assert "tin nhắn" in status
 
 
+def test_dossier_status_by_voice_with_read_back_and_a_spoken_check(calls: Calls) -> None:
+    call = calls["spoken dossier"]
+    heard = call.said("heard")
+    # What the recogniser wrote for the human voice (two utterances), and the read-back of only what was said.
+    assert len(heard) == 3 and spoken_digits(heard[0]) == "251021", call.transcript()
+    assert parse_reception(heard[0] + " " + heard[1]) == "251021-0015", call.transcript()
+    said = call.text("bot")
+    assert "Hồ sơ nộp ngày 21/10/2025, số thứ tự 0015. Đúng không?" in said, call.transcript()
+    assert spoken_digits(heard[2]) == SPOKEN_CHECK, call.transcript()
+    assert "Bốn số cuối là năm một hai không." in said
+    status = next((s for s in call.said("bot") if s.startswith("Hồ sơ " + SPOKEN_CODE)), None)
+    assert status is not None and "Lê" in status and "Phúc" not in status, call.transcript()  # the name masked
+    assert "đã có kết quả" in status, status
+    assert len(call.audio()) > 8000 * 10  # it was all spoken
+
+
 def test_silence_gets_one_reprompt_then_a_handover_with_a_ticket(
-    calls: dict[str, CallRecord], server: tuple[str, str]
+    calls: Calls, server: Server
 ) -> None:
     call = calls["silence"]
     said = call.said("bot")
@@ -192,26 +309,45 @@ def test_silence_gets_one_reprompt_then_a_handover_with_a_ticket(
     assert sum(s.startswith("Bạn còn nghe máy không?") for s in said) == 1
     ticket = said[-1].split("Số phiếu yêu cầu của bạn là ")[1].split(". ")[0]
     assert call.hung_up_by_bot
-    request = FeedbackStore(server[1]).callback(ticket)
+    request = FeedbackStore(server.database_url).callback(ticket)
     assert request is not None and request.phone == CALLER and request.conversation_id
 
 
 def test_malformed_events_are_ignored_and_a_keyed_number_gets_a_ticket(
-    calls: dict[str, CallRecord], server: tuple[str, str]
+    calls: Calls, server: Server
 ) -> None:
     call = calls["garbage"]
     said = call.text("bot")
     assert "bấm số điện thoại" in said, call.transcript()
     assert "Số phiếu yêu cầu của bạn là YC-20261123-" in said
-    tickets = [c for c in FeedbackStore(server[1]).list_callbacks() if c.phone.endswith("201")]
+    tickets = [c for c in FeedbackStore(server.database_url).list_callbacks() if c.phone.endswith("201")]
     assert tickets
 
 
-def test_the_details_go_to_the_outbox_on_request(calls: dict[str, CallRecord], server: tuple[str, str]) -> None:
+def test_the_details_go_to_the_outbox_on_request(calls: Calls, server: Server) -> None:
     call = calls["dossier"]
     assert "gửi chi tiết qua tin nhắn" in call.said("bot")[-1], call.transcript()
-    queued = [m for m in Outbox(server[1]).list() if m.phone == CALLER]
+    queued = [m for m in Outbox(server.database_url).list() if m.phone == CALLER]
     assert queued and CODE in queued[0].text and queued[0].status == "queued"
+
+
+def test_without_speech_engines_the_chat_works_and_a_call_is_told_why(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # A real missing model: the vosk backend chosen and no model directory given.
+    folder = tmp_path_factory.mktemp("no-model")
+    with running_server(folder, CITIZENBOT_ASR="vosk", CITIZENBOT_VOSK_MODEL="") as server:
+        ready = httpx.get(f"{server.http}/ready", timeout=60)
+        voice = ready.json()["checks"]["voice"]
+        assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.text
+        assert voice["ok"] is False and voice["state"] == "failed" and voice["tts"] == "espeak-ng", voice
+        assert "CITIZENBOT_VOSK_MODEL" in voice["asr_error"]
+        answer = httpx.post(f"{server.http}/api/ask", json={"question": "đăng ký khai sinh"}, timeout=60)
+        assert answer.status_code == 200 and answer.json()["text"]
+        call = asyncio.run(place_call([{"wait": "bot", "timeout": 30}], server.phone, CALLER, max_seconds=60))
+    assert call.said("bot") == [prompts.out_of_order(helpdesk())], call.transcript()
+    assert len(call.audio()) > 8000 and call.hung_up_by_bot
+    assert "no speech engines" in (folder / "server.log").read_text()
 
 
 # ---- the wire format, without a server ----------------------------------------------

@@ -15,7 +15,9 @@ the WebSocket.
 - Dialogue: a question goes to the same assistant as chat (:class:`voice.services.CallServices`)
   and is answered in at most two short sentences plus the offer to repeat or to send the
   details by text message. Dossier codes and the ownership check are keyed (ending with
-  ``#``) or said, read back for a yes/no confirmation, then looked up. Silence gets one
+  ``#``) or said (the whole code, or only the ten digits that vary: reception date and
+  sequence number, the agency part being found from them after the ownership check), read
+  back for a yes/no confirmation, then looked up. Silence gets one
   re-prompt; a second silence, three failures in a row, key 0 or asking for a person
   hands over: a callback request whose ticket number is read out.
 """
@@ -34,7 +36,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from bot.dossier_codes import parse_check_digits, parse_dossier_code, spoken_digits
+from bot.dossier_codes import (
+    CHECK_DIGITS,
+    RECEPTION_DIGITS,
+    parse_check_digits,
+    parse_dossier_code,
+    parse_reception,
+    spoken_digits,
+)
 from bot.gateway import DOSSIER_PHRASES, asks_for_a_person
 from bot.text import fold
 from voice import prompts
@@ -237,6 +246,8 @@ class Dialogue:
     state: str = "menu"  # menu | code | confirm_code | check | confirm_check | choice | phone | closing
     prompt: str = prompts.MENU  # what the current state asks (said again on a re-prompt)
     code: str | None = None
+    reception: str | None = None  # a code said by its date and sequence part only ('261122-0031')
+    said_digits: str = ""  # digits of a code part said so far, when the caller paused between its groups
     check: str | None = None
     conversation_id: str | None = None
     last_answer: str = ""  # the full written answer, for the text message
@@ -414,6 +425,7 @@ class CallSession:
     async def _silence(self) -> None:
         d = self.dialogue
         d.silences += 1
+        d.said_digits = ""  # the prompt said again asks for the whole code
         if d.silences >= 2:
             await self._hand_over(prompts.CANNOT_HELP)
         else:
@@ -447,11 +459,24 @@ class CallSession:
                 await self._confirmed(answer)
             return
         if d.state == "code":
-            code = parse_dossier_code(text)
-            await (self._got_code(code) if code else self._fail(prompts.BAD_CODE))
+            digits = d.said_digits + spoken_digits(text)
+            if code := parse_dossier_code(text):
+                await self._got_code(code)
+            elif reception := parse_reception(digits):
+                await self._got_reception(reception)
+            elif digits and len(digits) < RECEPTION_DIGITS and not d.said_digits:
+                # The date group said, then a pause longer than an utterance's end: listen for the sequence.
+                d.said_digits = digits
+                self.endpointer.start_listening()
+            else:
+                d.said_digits = ""
+                await self._fail(prompts.BAD_CODE)
             return
         if d.state == "check":
-            check = parse_check_digits(text)
+            # Said in reply to "the 4 digits": a word the recogniser slips between them ("năm một hai được
+            # không") does not split them; the read-back catches a wrong one.
+            digits = spoken_digits(text)
+            check = parse_check_digits(text) or (digits if len(digits) == CHECK_DIGITS else None)
             await (self._got_check(check) if check else self._fail(prompts.BAD_CHECK))
             return
         if d.state == "phone":
@@ -502,6 +527,7 @@ class CallSession:
 
     def _enter(self, state: str, prompt: str, preface: str = "") -> None:
         self.dialogue.state = state
+        self.dialogue.said_digits = ""
         self.keys = ""
         self.say(f"{preface} {prompt}".strip(), prompt=prompt)
 
@@ -510,8 +536,13 @@ class CallSession:
 
     async def _got_code(self, code: str) -> None:
         self._succeeded()
-        self.dialogue.code = code
+        self.dialogue.code, self.dialogue.reception = code, None
         self._enter("confirm_code", prompts.confirm_code(code))
+
+    async def _got_reception(self, reception: str) -> None:
+        self._succeeded()
+        self.dialogue.code, self.dialogue.reception = None, reception
+        self._enter("confirm_code", prompts.confirm_reception(reception))
 
     async def _got_check(self, check: str) -> None:
         self._succeeded()
@@ -527,7 +558,10 @@ class CallSession:
         if not yes:
             self._enter("check", prompts.ASK_CHECK)
             return
-        reply = await self.services.dossier_status(d.code or "", d.check or "", self.call_id)
+        if d.reception is not None:
+            reply = await self.services.dossier_status_received(d.reception, d.check or "", self.call_id)
+        else:
+            reply = await self.services.dossier_status(d.code or "", d.check or "", self.call_id)
         d.last_answer = reply.text
         spoken = shorten_for_voice(reply.text)
         if reply.outcome == "not_verified":

@@ -35,31 +35,22 @@ import contextlib
 import json
 import logging
 import secrets
-import threading
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
 
-from voice.asr import Recognizer, load_recognizer
+from voice import SpeechEngineError, prompts
 from voice.audio import ulaw_decode, ulaw_encode
-from voice.call import CallSession
+from voice.call import CallConfig, CallSession, Speaker
+from voice.engines import SpeechEngines, speech_engines
 from voice.services import CallServices
-from voice.tts import Synthesizer, load_synthesizer
 
 logger = logging.getLogger(__name__)
-
-_LOADING = threading.Lock()  # engines are loaded once: concurrent first calls wait for the first loader
-
-
-def engines() -> tuple[Recognizer, Synthesizer]:
-    """The process's shared recogniser and synthesizer."""
-    with _LOADING:
-        return load_recognizer(), load_synthesizer()
-
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_EVENT_CHARS = 64 * 1024  # one JSON event; a 20 ms media event is ~300 characters
@@ -167,9 +158,31 @@ class PhoneSocket:
                 await self.websocket.close(1000)
 
 
-def build_phone_router(assistant_factory: Any, status_lookup_factory: Any, fee_engine_factory: Any) -> APIRouter:
-    """``/ws/phone`` (the media stream) and ``/phone`` (the browser phone)."""
-    router = APIRouter()
+def install_phone(
+    app: FastAPI,
+    assistant_factory: Any,
+    status_lookup_factory: Any,
+    fee_engine_factory: Any,
+    engines: SpeechEngines | None = None,
+) -> None:
+    """Adds the phone line to the app: its routes, the engines' load at start-up, their state in ``/ready``."""
+    engines = engines or speech_engines()
+    app.include_router(build_phone_router(assistant_factory, status_lookup_factory, fee_engine_factory, engines))
+    checks = getattr(app.state, "readiness_checks", {})
+    app.state.readiness_checks = {**checks, "voice": engines.status}
+
+
+def build_phone_router(
+    assistant_factory: Any, status_lookup_factory: Any, fee_engine_factory: Any, engines: SpeechEngines
+) -> APIRouter:
+    """``/ws/phone`` (the media stream) and ``/phone`` (the browser phone); the engines load when the app starts."""
+
+    @contextlib.asynccontextmanager
+    async def warm_up(app: Any) -> AsyncIterator[None]:
+        engines.start()  # in the background: the server answers at once, the first caller does not wait
+        yield
+
+    router = APIRouter(lifespan=warm_up)
 
     @router.websocket("/ws/phone")
     async def phone(websocket: WebSocket) -> None:
@@ -189,8 +202,10 @@ def build_phone_router(assistant_factory: Any, status_lookup_factory: Any, fee_e
                 if event.kind == "start" and session is None:
                     line.stream_sid = event.stream_sid or "MZ" + secrets.token_hex(16)
                     session = await _open_call(
-                        websocket, line, event, assistant_factory, status_lookup_factory, fee_engine_factory
+                        websocket, line, event, engines, assistant_factory, status_lookup_factory, fee_engine_factory
                     )
+                    if session is None:
+                        break
                 elif session is None:
                     continue  # nothing before the start but "connected"
                 elif event.kind == "media" and event.pcm is not None:
@@ -221,17 +236,38 @@ async def _open_call(
     websocket: WebSocket,
     line: PhoneSocket,
     event: InboundEvent,
+    engines: SpeechEngines,
     assistant_factory: Any,
     status_lookup_factory: Any,
     fee_engine_factory: Any,
-) -> CallSession:
+) -> CallSession | None:
+    """The call's session; None when the speech engines are missing (the caller has been told, the line closed)."""
     metrics = getattr(websocket.app.state, "metrics", None)
     services = CallServices.build(assistant_factory, status_lookup_factory, fee_engine_factory, metrics)
-    # Loaded before the greeting (only the first call waits): loading the knowledge core while audio
-    # streams would hold the interpreter long enough to stall the line.
-    (recognizer, synthesizer), _ = await asyncio.gather(
-        asyncio.to_thread(engines), asyncio.to_thread(assistant_factory)
-    )
+    # Ready before the greeting: the engines are normally loaded at start-up already, and loading the
+    # knowledge core while audio streams would hold the interpreter long enough to stall the line.
+    try:
+        (recognizer, synthesizer), _ = await asyncio.gather(
+            asyncio.to_thread(engines.get), asyncio.to_thread(assistant_factory)
+        )
+    except SpeechEngineError as error:
+        logger.error("phone call %s refused: no speech engines: %s", line.stream_sid, error)
+        await _apologise(line, engines, services.helpdesk)
+        return None
     session = CallSession(line, services, recognizer, synthesizer, event.call_sid or line.stream_sid, event.caller)
     await session.start()
     return session
+
+
+async def _apologise(line: PhoneSocket, engines: SpeechEngines, helpdesk: str) -> None:
+    """Tells the caller the line is out of order (spoken if the synthesizer works, always in the transcript)."""
+    text = prompts.out_of_order(helpdesk)
+    synthesizer = engines.state("tts").engine
+    if synthesizer is None:
+        await line.transcript("bot", text)
+    else:
+        speaker = Speaker(line, synthesizer, CallConfig().playback_lead_s)
+        speaker.play(text, interruptible=False)
+        with contextlib.suppress(Exception):
+            await speaker.task
+    await line.hangup()

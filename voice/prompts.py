@@ -14,9 +14,18 @@ NOT_HEARD = "Xin lỗi, tôi chưa nghe rõ."
 UNKNOWN_KEY = "Phím này chưa được dùng."
 THINKING_FAILED = "Xin lỗi, hệ thống đang bận nên tôi chưa trả lời được."
 
-ASK_CODE = "Mời bạn bấm các chữ số của mã hồ sơ, bỏ qua chữ H, rồi bấm phím thăng. Bạn cũng có thể đọc mã."
-BAD_CODE = "Tôi chưa nhận được mã hồ sơ hợp lệ. Mã hồ sơ có 19 chữ số và chữ H."
-ASK_CHECK = "Để bảo vệ thông tin, mời bạn bấm 4 số cuối của số điện thoại đã đăng ký hồ sơ, rồi bấm phím thăng."
+ASK_CODE = (
+    "Mời bạn bấm các chữ số của mã hồ sơ, bỏ qua chữ H, rồi bấm phím thăng. "
+    "Hoặc đọc chậm mười chữ số cuối của mã: sáu số ngày nộp, rồi bốn số thứ tự."
+)
+BAD_CODE = (
+    "Tôi chưa nhận được mã hồ sơ hợp lệ. Mã hồ sơ có 19 chữ số và chữ H; "
+    "nếu đọc, bạn đọc mười chữ số cuối của mã."
+)
+ASK_CHECK = (
+    "Để bảo vệ thông tin, mời bạn bấm 4 số cuối của số điện thoại đã đăng ký hồ sơ, rồi bấm phím thăng, "
+    "hoặc đọc 4 số đó."
+)
 BAD_CHECK = "Tôi chưa nhận được đủ 4 chữ số."
 YES_NO = "Đúng không? Bấm 1 nếu đúng, 2 nếu sai."
 NOT_YES_NO = "Bạn vui lòng nói có hoặc không, hoặc bấm phím 1 hay 2."
@@ -31,6 +40,13 @@ NO_NUMBER_FOR_SMS = "Tôi không thấy số điện thoại của bạn nên ch
 
 def confirm_code(code: str) -> str:
     return f"Mã hồ sơ bạn cho là {code}. {YES_NO}"
+
+
+def confirm_reception(reception: str) -> str:
+    """The read-back of a code said by its date and sequence part ('261122-0031'): only what the caller said."""
+    date, sequence = reception.split("-")
+    yy, mm, dd = date[0:2], date[2:4], date[4:6]
+    return f"Hồ sơ nộp ngày {int(dd)}/{int(mm)}/20{yy}, số thứ tự {sequence}. {YES_NO}"
 
 
 def confirm_check(digits: str) -> str:
@@ -51,3 +67,10 @@ def handover_failed(helpdesk: str) -> str:
 
 
 SMS_QUEUED = f"Tôi đã gửi chi tiết qua tin nhắn tới số điện thoại của bạn. {ANYTHING_ELSE}"
+
+
+def out_of_order(helpdesk: str) -> str:
+    return (
+        "Xin lỗi, tổng đài tự động đang gặp sự cố kỹ thuật nên chưa nghe và trả lời được. "
+        f"Bạn vui lòng liên hệ {helpdesk} hoặc gọi lại sau. {GOODBYE}"
+    )

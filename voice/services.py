@@ -62,6 +62,10 @@ class CallServices:
     async def dossier_status(self, code: str, check: str, conversation_id: str) -> StatusReply:
         return await asyncio.to_thread(lambda: self.status_lookup().lookup(code, check, conversation_id))
 
+    async def dossier_status_received(self, reception: str, check: str, conversation_id: str) -> StatusReply:
+        """The same lookup for a code given by its date and sequence part only ('261122-0031')."""
+        return await asyncio.to_thread(lambda: self.status_lookup().lookup_received(reception, check, conversation_id))
+
     async def request_callback(self, phone: str, question: str, conversation_id: str) -> str:
         """The ticket number of a new callback request (raises FeedbackError on a bad phone number)."""
         request = await asyncio.to_thread(

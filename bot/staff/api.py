@@ -7,21 +7,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
-from bot.procedure import Detail, Procedure
+from bot.database import MAX_INTEGER
+from bot.procedure import Procedure
 from bot.staff import importing
 from bot.staff.accounts import Account, AccountError, Permission, Role
 from bot.staff.auth import api_user, services, signed_in
 from bot.staff.catalog import search_procedures
 from bot.staff.history import AlreadyExists, Conflict, NotFound
 from bot.staff.publishing import PublishBusy
+from bot.staff.record_input import CODE, ProcedureIn
 from bot.staff.review import ReviewError
 from bot.staff.sessions import COOKIE_NAME
-
-CODE = r"^[0-9A-Za-z][0-9A-Za-z._\-]{0,63}$"
-Text = Annotated[str, Field(max_length=4000)]
-Long = Annotated[str, Field(max_length=20000)]
 
 
 class LoginIn(BaseModel):
@@ -29,59 +27,15 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=256)
 
 
-class FeeIn(BaseModel):
-    name: Text
-    amount_vnd: int | None = Field(default=None, ge=0, le=10**12)
-    online_amount_vnd: int | None = Field(default=None, ge=0, le=10**12)
-    per: Text = ""
-    note: Text = ""
-
-
-class DocumentIn(BaseModel):
-    name: Text
-    copies: Text = ""
-    note: Text = ""
-
-
-class ProcedureIn(BaseModel):
-    """A whole procedure record (the format of knowledge/procedures/)."""
-
-    code: str = Field(pattern=CODE)
-    name: str = Field(min_length=1, max_length=1000)
-    detail: Detail = Detail.CURATED
-    field: Text = ""
-    agency: Text = ""
-    level: Text = ""
-    who: Text = ""
-    channels: list[Text] = Field(default=[], max_length=20)
-    where: Text = ""
-    processing_time: Text = ""
-    processing_time_online: Text = ""
-    fees: list[FeeIn] = Field(default=[], max_length=100)
-    fee_note: Long = ""
-    documents: list[DocumentIn] = Field(default=[], max_length=200)
-    steps: list[Long] = Field(default=[], max_length=200)
-    result: Long = ""
-    conditions: Long = ""
-    legal_basis: list[Text] = Field(default=[], max_length=200)
-    sources: dict[str, Text] = {}
-    aliases: list[Text] = Field(default=[], max_length=100)
-    popularity: int = Field(default=0, ge=0)
-    last_reviewed: str = Field(default="", max_length=32)
-    source: Text = ""
-    needs_review: bool = False
-    retired: bool = False
-
-    def record(self) -> Procedure:
-        return Procedure.from_dict(self.model_dump())
+RowNumber = Annotated[StrictInt, Field(ge=1, le=MAX_INTEGER)]
 
 
 class RevertIn(BaseModel):
-    version: int = Field(ge=1)
+    version: RowNumber
 
 
 class QuestionIds(BaseModel):
-    question_ids: list[int] = Field(min_length=1, max_length=2000)
+    question_ids: list[RowNumber] = Field(min_length=1, max_length=2000)
 
 
 class FaqIn(QuestionIds):
@@ -103,7 +57,7 @@ class AccountIn(BaseModel):
 
 class AccountChange(BaseModel):
     role: Role | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
     password: str | None = Field(default=None, min_length=1, max_length=256)
 
 

@@ -19,16 +19,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
+from bot.database import MAX_INTEGER
 from bot.feedback import RATING_LABELS, STATUS_LABELS
 from bot.procedure import Document, Fee, Procedure
 from bot.settings import LOCAL_TIME
 from bot.staff import importing
 from bot.staff.accounts import ROLE_NAMES, Account, AccountError, Permission
-from bot.staff.api import ProcedureIn, set_session_cookie
+from bot.staff.api import set_session_cookie
 from bot.staff.auth import csrf_token, page_user, read_form, safe_next, services, signed_in
 from bot.staff.catalog import search_procedures
 from bot.staff.history import FIELD_NAMES, AlreadyExists, Conflict, NotFound
 from bot.staff.publishing import PublishBusy
+from bot.staff.record_input import ProcedureIn
 from bot.staff.review import ReviewError
 from bot.staff.sessions import COOKIE_NAME, LOGIN_COOKIE_NAME
 
@@ -368,10 +370,11 @@ async def restore_procedure(code: str, request: Request, account: Editor) -> Res
 @router.post("/procedures/{code}/revert")
 async def revert_procedure(code: str, request: Request, account: Publisher) -> Response:
     form = await read_form(request)
-    if not form.get("version", "").isdigit():
+    version = _row_number(form.get("version", ""))
+    if version is None:
         raise HTTPException(422, "Phiên bản không hợp lệ.")
     try:
-        services(request).history.revert(code, int(form["version"]), form.get("etag", ""), account.username)
+        services(request).history.revert(code, version, form.get("etag", ""), account.username)
     except Conflict:
         return _procedure_page(request, code, 409, error=CONFLICT)
     except NotFound:
@@ -438,11 +441,18 @@ def _review(request: Request, error: str = "", status: int = 200) -> HTMLRespons
     )
 
 
+def _row_number(text: str) -> int | None:
+    """A positive number a table can hold, from a form field ('²' and 10**40 are not)."""
+    text = text.strip()
+    number = int(text) if text.isascii() and text.isdigit() else 0
+    return number if 1 <= number <= MAX_INTEGER else None
+
+
 def _ids(form: dict[str, str]) -> list[int]:
-    parts = [p for p in form.get("ids", "").split(",") if p.strip()]
-    if not parts or not all(p.strip().isdigit() for p in parts):
+    ids = [_row_number(p) for p in form.get("ids", "").split(",") if p.strip()]
+    if not ids or None in ids:
         raise ReviewError("Danh sách câu hỏi không hợp lệ; hãy tải lại trang.")
-    return [int(p) for p in parts]
+    return ids  # type: ignore[return-value]
 
 
 @router.post("/review/{action}")

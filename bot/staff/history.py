@@ -169,6 +169,11 @@ class ProcedureHistory:
         with self.engine.connect() as conn:
             return {row[0] for row in conn.execute(query)}
 
+    def last_change(self) -> int:
+        """The newest change's number (0 before any): a publish covers the changes up to the one it read."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.max(versions_table.c.id))).scalar() or 0)
+
     # ---- changes ----------------------------------------------------------
 
     def create(self, procedure: Procedure, username: str, action: str = "create") -> str:

@@ -20,6 +20,8 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pydantic import ValidationError
+
 from bot.ingest import (
     parse_catalog_name,
     parse_catalog_service,
@@ -29,6 +31,7 @@ from bot.ingest import (
 )
 from bot.procedure import Detail, Procedure
 from bot.staff.history import AlreadyExists, Conflict, ProcedureHistory, diff, etag
+from bot.staff.record_input import ProcedureIn
 
 MAX_IMPORT_BYTES = 5 * 2**20
 _ORDER = list(Detail)
@@ -36,6 +39,13 @@ _ORDER = list(Detail)
 
 class ImportFileError(ValueError):
     """The file as a whole cannot be read; the message is for the staff member."""
+
+
+class RecordRejected(ValueError):
+    """One record refused; the message is the whole reason shown for its row."""
+
+
+MISSING_CODE_OR_NAME = "Bản ghi thiếu mã hoặc tên thủ tục (mã tối đa 64 ký tự)."
 
 
 @dataclass
@@ -71,7 +81,14 @@ def _parse_json_item(item: Any) -> Procedure:
     if "TTHC_MA" in item:
         return parse_catalog_service(item)
     if "code" in item:
-        return parse_curated(item)
+        try:  # checked as an edit is, so no field of the wrong type is stored
+            checked = ProcedureIn.model_validate({**item, "detail": Detail.CURATED.value})
+        except ValidationError as error:
+            fields = sorted({str(e["loc"][0]) for e in error.errors() if e["loc"]})
+            if {"code", "name"} & set(fields):
+                raise RecordRejected(MISSING_CODE_OR_NAME) from None
+            raise ValueError(f"trường không hợp lệ: {', '.join(fields)}") from None
+        return parse_curated(checked.model_dump())
     raise ValueError("không nhận ra định dạng bản ghi (cần thu_tuc_id, TTHC_MA hoặc code)")
 
 
@@ -127,11 +144,13 @@ def _catalog_name(row: dict[str, str]) -> Procedure:
 def _parse_row(i: int, parse: Any, raw: Any) -> tuple[int, Procedure | None, str]:
     try:
         procedure = parse(raw)
+    except RecordRejected as error:
+        return i, None, str(error)
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         missing = f"thiếu trường {error}" if isinstance(error, KeyError) else str(error)
         return i, None, f"Không đọc được bản ghi: {missing}"
     if not procedure.code.strip() or len(procedure.code) > 64 or not procedure.name.strip():
-        return i, None, "Bản ghi thiếu mã hoặc tên thủ tục (mã tối đa 64 ký tự)."
+        return i, None, MISSING_CODE_OR_NAME
     return i, procedure, ""
 
 

@@ -5,24 +5,38 @@ The new version is built beside the one in service, saved whole, pointed at
 by ``CURRENT`` and only then handed to the assistant (one attribute
 assignment, so a question in flight finishes on the index it started with).
 If anything fails, the old index keeps serving and the error is reported.
-Only one rebuild runs at a time.
+
+Only one rebuild runs at a time across all the workers sharing the index folder
+(a lock file there), and every worker reports the same status (a status file
+there). An edit saved while a rebuild reads the store is never left out: when
+the rebuild finishes, it starts over if the history has changed since it read
+it, so a publish always ends with every edit saved before it finished.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
 
 from bot.assistant import Assistant
 from bot.index import SearchIndex, build_entries, embedded_texts, prune_old_versions
 from bot.index_sync import PublishedVersion
 from bot.retriever import Retriever
+from bot.staff.history import ProcedureHistory
 from bot.store import KnowledgeStore
+
+# Edits keep arriving during every rebuild only if staff type faster than an index builds:
+# after this many rounds the status says the newest edits wait for the next publish.
+MAX_ROUNDS = 3
 
 
 class PublishBusy(Exception):
@@ -52,6 +66,19 @@ class PublishStatus:
     def state_name(self) -> str:
         return self.STATE_NAMES[self.state]
 
+    def to_json(self) -> str:
+        data: dict[str, Any] = asdict(self)
+        for key in ("started_at", "finished_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> PublishStatus:
+        data = json.loads(text)
+        for key in ("started_at", "finished_at"):
+            data[key] = datetime.fromisoformat(data[key]) if data[key] else None
+        return cls(**data)
+
 
 class Publisher:
     def __init__(
@@ -68,20 +95,38 @@ class Publisher:
         self.index_dir = index_dir
         self.assistant = assistant
         self.embedding_cache = embedding_cache
-        self._lock = threading.Lock()
+        self.history = ProcedureHistory(store)
         self._status = PublishStatus("idle")
+        self._lock_file: IO[bytes] | None = None
         self._thread: threading.Thread | None = None
         self._cache_loaded = False
 
     @property
     def status(self) -> PublishStatus:
-        return self._status
+        """The last publish by any worker sharing the index folder (this one's if none wrote)."""
+        try:
+            return PublishStatus.from_json((self.index_dir / "PUBLISH_STATUS.json").read_text())
+        except (OSError, ValueError, TypeError):
+            return self._status
+
+    def _set_status(self, status: PublishStatus) -> None:
+        self._status = status
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        temporary = self.index_dir / f".PUBLISH_STATUS.{os.getpid()}.json"
+        temporary.write_text(status.to_json())
+        temporary.replace(self.index_dir / "PUBLISH_STATUS.json")
 
     def publish(self, username: str) -> PublishStatus:
-        """Start a rebuild in the background; raises PublishBusy if one is running."""
-        if not self._lock.acquire(blocking=False):
-            raise PublishBusy
-        self._status = PublishStatus("running", username, datetime.now(UTC))
+        """Start a rebuild in the background; raises PublishBusy if one is running in any worker."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        lock_file = (self.index_dir / "publish.lock").open("wb")
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released if the worker dies
+        except BlockingIOError:
+            lock_file.close()
+            raise PublishBusy from None
+        self._lock_file = lock_file
+        self._set_status(PublishStatus("running", username, datetime.now(UTC)))
         self._thread = threading.Thread(target=self._run, name="citizenbot-publish", daemon=True)
         self._thread.start()
         return self._status
@@ -90,44 +135,59 @@ class Publisher:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
-        return self._status
+        return self.status
 
     def _run(self) -> None:
         started = time.perf_counter()
         try:
-            assistant = self.assistant()
-            old = assistant.retriever
-            embedder = old.embedder
-            if self.embedding_cache and not self._cache_loaded:
-                embedder.load_cache(self.embedding_cache)
-                self._cache_loaded = True
-            procedures = self.store.procedures()
-            entries = build_entries(procedures, self.store.faqs(held_out=False))
-            index = SearchIndex.build(entries, embedder)
-            retriever = Retriever(index, procedures, embedder, old.ranker)
-            index.save(self.index_dir)
-            assistant.retriever = retriever  # the switch: questions from now on use the new index
-            self.published.announce(index.version)
-            prune_old_versions(self.index_dir)
-            if self.embedding_cache:
-                embedder.save_cache(self.embedding_cache, embedded_texts(entries))
-            self._status = replace(
-                self._status,
-                state="succeeded",
-                finished_at=datetime.now(UTC),
-                version=index.version,
-                entries=len(entries),
-                procedures=len(procedures),
-                seconds=time.perf_counter() - started,
+            for _ in range(MAX_ROUNDS):
+                revision = self.history.last_change()
+                index, procedures = self._rebuild()
+                if self.history.last_change() == revision:
+                    break
+            self._set_status(
+                replace(
+                    self._status,
+                    state="succeeded",
+                    finished_at=datetime.now(UTC),
+                    version=index.version,
+                    entries=len(index.entries),
+                    procedures=len(procedures),
+                    seconds=time.perf_counter() - started,
+                )
             )
         except Exception as error:
             traceback.print_exc()
-            self._status = replace(
-                self._status,
-                state="failed",
-                finished_at=datetime.now(UTC),
-                seconds=time.perf_counter() - started,
-                error=f"{type(error).__name__}: {error}",
+            self._set_status(
+                replace(
+                    self._status,
+                    state="failed",
+                    finished_at=datetime.now(UTC),
+                    seconds=time.perf_counter() - started,
+                    error=f"{type(error).__name__}: {error}",
+                )
             )
         finally:
-            self._lock.release()
+            assert self._lock_file is not None
+            self._lock_file.close()  # releases the lock
+            self._lock_file = None
+
+    def _rebuild(self) -> tuple[SearchIndex, list]:
+        """Reads the store, builds and saves a version, puts it in service here and announces it."""
+        assistant = self.assistant()
+        old = assistant.retriever
+        embedder = old.embedder
+        if self.embedding_cache and not self._cache_loaded:
+            embedder.load_cache(self.embedding_cache)
+            self._cache_loaded = True
+        procedures = self.store.procedures()
+        entries = build_entries(procedures, self.store.faqs(held_out=False))
+        index = SearchIndex.build(entries, embedder)
+        retriever = Retriever(index, procedures, embedder, old.ranker)
+        index.save(self.index_dir)
+        assistant.retriever = retriever  # the switch: questions from now on use the new index
+        self.published.announce(index.version)
+        prune_old_versions(self.index_dir)
+        if self.embedding_cache:
+            embedder.save_cache(self.embedding_cache, embedded_texts(entries))
+        return index, procedures

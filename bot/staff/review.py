@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from bot.embedder import Embedder
 from bot.index import question_key
+from bot.masking import mask_text
 from bot.staff.history import ProcedureHistory
 from bot.store import Faq, KnowledgeStore, UnansweredQuestion, faqs_table
 from bot.text import MAX_QUESTION_CHARS, clean, has_diacritics
@@ -151,12 +152,13 @@ def _group(cluster: list[tuple[str, list[UnansweredQuestion]]]) -> QuestionGroup
     questions = [q for _, qs in cluster for q in qs]
     newest = max(questions, key=lambda q: q.id)
     asked = newest.asked_at if newest.asked_at.tzinfo else newest.asked_at.replace(tzinfo=UTC)
+    # Logged masked already; masked again for questions logged before masking existed.
     return QuestionGroup(
-        key=key,
-        question=_wording(items),
+        key=mask_text(key),
+        question=mask_text(_wording(items)),
         count=len(questions),
         ids=sorted(q.id for q in questions),
-        wordings=list(dict.fromkeys(_wording(qs) for _, qs in cluster)),
+        wordings=list(dict.fromkeys(mask_text(_wording(qs)) for _, qs in cluster)),
         last_asked=asked,
         candidates=list(newest.candidates),
     )
