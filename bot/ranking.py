@@ -30,6 +30,9 @@ FEATURES = [
     "name_word_cover",  # share of the name's syllables found in the question ("xóa …" vs "đăng ký …")
     "question_cover",  # share of the question's bigrams found in the name and aliases
     "popularity",  # log usage on the portal, scaled to 0..1
+    "sibling_found",  # share of the name's terms that set it apart from a sibling candidate found in the question
+    "sibling_missed",  # share of those distinguishing terms the question does not mention ("có yếu tố nước ngoài")
+    "sibling_popularity",  # popularity below the most used sibling candidate (0 for the family's most used)
 ]
 
 

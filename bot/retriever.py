@@ -18,6 +18,7 @@ from bot.embedder import Embedder
 from bot.index import SearchIndex
 from bot.procedure import Procedure
 from bot.ranking import FEATURES, Ranker
+from bot.siblings import sibling_signals
 from bot.text import fold, normalize, with_official_terms, words
 
 DEPTH = 300  # entries read from each signal
@@ -71,7 +72,7 @@ class Retriever:
         self.by_national_code.update({code: code for code in self.procedures})
         top = max((p.popularity for p in self.procedures.values()), default=0)
         self._popularity_scale = math.log1p(top) or 1.0
-        self._name_terms: dict[str, tuple[set[str], set[str], set[str]]] = {}
+        self._name_terms: dict[str, tuple[set[str], set[str], frozenset[str]]] = {}
 
     def search(self, question: str, k: int = 10, exclude_faq: int | None = None) -> SearchResult:
         """Rank procedures for a question; ``exclude_faq`` leaves one FAQ entry out (training)."""
@@ -88,6 +89,14 @@ class Retriever:
         question_bigrams = bigrams(search_text)
         question_words = {fold(w) for w in words(search_text)}
         rows = [self._features(code, lexical, dense, query_vector, question_bigrams, question_words) for code in codes]
+        siblings = sibling_signals(
+            [self._name_terms[code][2] for code in codes],
+            [self._popularity(code) for code in codes],
+            question_words,
+            lambda term: self._idf("f:", term),
+        )
+        for row, sibling in zip(rows, siblings, strict=True):
+            row += [sibling.found, sibling.missed, sibling.popularity]
         features = np.array(rows) if rows else np.zeros((0, len(FEATURES)))
         scores = self.ranker.scores(features)
         shares = np.exp(scores - scores.max(initial=0.0))
@@ -137,14 +146,14 @@ class Retriever:
         question_bigrams: set[str],
         question_words: set[str],
     ) -> list[float]:
+        """The features up to ``popularity``; the sibling features need all candidates (see ``search``)."""
         name_entry = self.index.name_entry.get(code)
         if code not in self._name_terms:
             procedure = self.procedures[code]
             name = normalize(procedure.name)
             with_aliases = " ; ".join([name, *map(normalize, procedure.aliases)])
-            self._name_terms[code] = (bigrams(name), bigrams(with_aliases), {fold(w) for w in words(name)})
+            self._name_terms[code] = (bigrams(name), bigrams(with_aliases), frozenset(fold(w) for w in words(name)))
         name_bigrams, alias_bigrams, name_words = self._name_terms[code]
-        popularity = math.log1p(self.procedures[code].popularity) / self._popularity_scale
         return [
             lexical.best.get((code, "name"), 0.0),
             lexical.best.get((code, "faq"), 0.0),
@@ -157,5 +166,8 @@ class Retriever:
             self._cover(name_bigrams & question_bigrams, name_bigrams, "b:"),
             self._cover(name_words & question_words, name_words, "f:"),
             self._cover(alias_bigrams & question_bigrams, question_bigrams, "b:"),
-            popularity,
+            self._popularity(code),
         ]
+
+    def _popularity(self, code: str) -> float:
+        return math.log1p(self.procedures[code].popularity) / self._popularity_scale

@@ -1,9 +1,12 @@
 """The learned ranker and the confidence model fit what their data says."""
 
 import numpy as np
+import pytest
 
 from bot.confidence import ConfidenceModel, looks_administrative
 from bot.ranking import FEATURES, Ranker
+from bot.siblings import sibling_signals
+from bot.text import fold, normalize, words
 
 
 def test_ranker_learns_which_feature_marks_the_right_procedure(tmp_path) -> None:
@@ -47,3 +50,37 @@ def test_administrative_questions_are_told_from_chit_chat() -> None:
     assert looks_administrative("thủ tục nhận nuôi con nuôi")
     assert not looks_administrative("giá vàng hôm nay bao nhiêu")
     assert not looks_administrative("chào em")
+
+
+def _syllables(name: str) -> frozenset[str]:
+    return frozenset(fold(w) for w in words(normalize(name)))
+
+
+def test_sibling_signals_tell_which_distinguishing_words_the_question_mentions() -> None:
+    names = [
+        _syllables("Thủ tục đăng ký khai sinh"),
+        _syllables("Thủ tục đăng ký khai sinh có yếu tố nước ngoài"),
+        _syllables("Cấp hộ chiếu phổ thông"),
+    ]
+    popularity = [0.9, 0.4, 0.8]
+    asked = _syllables("đăng ký khai sinh cho con")
+    plain, foreign, unrelated = sibling_signals(names, popularity, asked, lambda t: 1.0)
+    assert (foreign.found, foreign.missed) == (0.0, 1.0)  # "có yếu tố nước ngoài" was not asked
+    assert (plain.found, plain.missed) == (0.0, 0.0)  # nothing in its name that the sibling lacks
+    assert plain.popularity == 0.0 and foreign.popularity == pytest.approx(-0.5)
+    assert (unrelated.found, unrelated.missed, unrelated.popularity) == (0.0, 0.0, 0.0)  # no sibling
+    # Names sharing less than half their syllables are not siblings.
+    short = [_syllables("Đăng ký khai sinh"), names[1]]
+    assert sibling_signals(short, [0.9, 0.4], _syllables("khai sinh"), lambda t: 1.0)[1].missed == 0.0
+
+    asked = _syllables("khai sinh cho con có yếu tố nước ngoài")
+    _, foreign, _ = sibling_signals(names, popularity, asked, lambda t: 1.0)
+    assert (foreign.found, foreign.missed) == (1.0, 0.0)
+
+
+def test_sibling_signals_weigh_distinguishing_words_by_idf() -> None:
+    names = [_syllables("Cấp giấy phép vận tải"), _syllables("Cấp lại giấy phép vận tải đường bộ")]
+    weights = {"lai": 3.0, "duong": 0.5, "bo": 0.5}
+    _, again = sibling_signals(names, [0.0, 0.0], _syllables("xin cấp lại giấy phép"), lambda t: weights.get(t, 1.0))
+    assert again.found == pytest.approx(3.0 / 4.0)
+    assert again.missed == pytest.approx(1.0 / 4.0)

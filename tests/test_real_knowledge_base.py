@@ -53,6 +53,23 @@ def test_common_questions_get_the_asked_section_with_its_citation(
 
 
 @pytest.mark.parametrize(
+    ("question", "code"),
+    [
+        ("đăng ký khai sinh cho con", "1.001193"),
+        ("dang ky khai sinh co yeu to nuoc ngoai", "2.000528"),
+        ("dang ky khai sinh luu dong", "1.003583"),
+        ("đăng ký kết hôn", "1.000894"),
+        ("đăng ký kết hôn có yếu tố nước ngoài", "2.000806"),
+    ],
+)
+def test_sibling_procedures_are_told_apart_by_the_words_asked(assistant: Assistant, question: str, code: str) -> None:
+    ranked = assistant.search(question).candidates
+    assert ranked[0].procedure.code == code, [c.procedure.name for c in ranked[:3]]
+    # The siblings it beat carry words the question did not use ("lưu động", "có yếu tố nước ngoài").
+    assert any(c.feature("sibling_missed") > 0 for c in ranked[1:5])
+
+
+@pytest.mark.parametrize(
     ("question", "topic"),
     [
         ("chung thuc ban sao het bao nhieu tien 1 trang", "chứng thực bản sao"),

@@ -14,7 +14,7 @@ from bot.assistant import load_retriever
 from bot.embedder import Embedder
 from bot.index import SearchIndex, build_entries
 from bot.procedure import Procedure
-from bot.retriever import Retriever
+from bot.retriever import Candidate, Retriever
 from bot.settings import Settings
 from bot.store import KnowledgeStore
 
@@ -151,3 +151,33 @@ def test_a_retired_procedure_is_never_returned(
     retriever = load_retriever(settings, embedder)
     for question in questions:
         assert old.code not in top_codes(retriever, question, k=50), question
+
+
+def test_siblings_are_told_apart_by_the_words_the_question_mentions(
+    tmp_path: Path, embedder: Embedder, real_settings: Settings, new_store: Callable[[str], KnowledgeStore]
+) -> None:
+    settings = replace(real_settings, database_url=f"sqlite:///{tmp_path / 'kb.db'}", index_dir=tmp_path / "index")
+    store = new_store(settings.database_url)
+    plain = Procedure("1.001193", "Thủ tục đăng ký khai sinh", popularity=17_000)
+    foreign = Procedure("2.000528", "Thủ tục đăng ký khai sinh có yếu tố nước ngoài", popularity=400)
+    store.upsert_procedures([plain, foreign, Procedure("1.004194", "Đăng ký tạm trú", popularity=15_000_000)])
+    SearchIndex.build(build_entries(store.procedures(), store.faqs()), embedder).save(settings.index_dir)
+    retriever = load_retriever(settings, embedder)
+
+    def features(question: str) -> dict[str, Candidate]:
+        return {c.procedure.code: c for c in retriever.search(question).candidates}
+
+    asked_plainly = features("đăng ký khai sinh cho con")
+    assert asked_plainly[foreign.code].feature("sibling_missed") == 1.0
+    assert asked_plainly[plain.code].feature("sibling_missed") == 0.0
+    # The less used sibling sits below the more used one ("Thủ tục đăng ký kết hôn" of the fixtures is
+    # a sibling too: its name shares half its syllables).
+    assert asked_plainly[foreign.code].feature("sibling_popularity") < asked_plainly[plain.code].feature(
+        "sibling_popularity"
+    )
+    assert top_codes(retriever, "đăng ký khai sinh cho con")[0] == plain.code
+
+    asked_foreign = features("dang ky khai sinh co yeu to nuoc ngoai")
+    assert asked_foreign[foreign.code].feature("sibling_found") == 1.0
+    assert asked_foreign[foreign.code].feature("sibling_missed") == 0.0
+    assert top_codes(retriever, "dang ky khai sinh co yeu to nuoc ngoai")[0] == foreign.code
