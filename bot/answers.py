@@ -141,6 +141,14 @@ def clarify_text(names: list[str]) -> str:
     return f"Bạn muốn hỏi về thủ tục nào? Vui lòng chọn một trong các thủ tục sau:\n{options}"
 
 
+def which_procedure_text(section: Section | None) -> str:
+    aspect = f"“{SECTION_TITLES[section].lower()}”" if section is not None else "thông tin"
+    return (
+        f"Bạn muốn hỏi {aspect} của thủ tục nào? Vui lòng cho biết tên thủ tục, "
+        "ví dụ: đăng ký tạm trú, làm căn cước, đăng ký khai sinh."
+    )
+
+
 def abstain_text(helpdesk: str) -> str:
     return (
         "Xin lỗi, tôi chưa tìm được thông tin đủ chắc chắn để trả lời câu hỏi này. "

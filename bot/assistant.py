@@ -13,9 +13,10 @@ from bot.ranking import Ranker
 from bot.retriever import Retriever, SearchResult
 from bot.settings import Settings
 from bot.store import KnowledgeStore
-from bot.text import MAX_QUESTION_CHARS, clean, fold, words
+from bot.text import MAX_QUESTION_CHARS, clean, is_asking_word, words
 
 CLARIFY_CHOICES = 3
+SHORT_QUESTION_WORDS = 4  # words naming something; a question this short may name a family of procedures
 
 
 @dataclass
@@ -50,20 +51,10 @@ def load_retriever(settings: Settings, embedder: Embedder | None = None, ranker:
     )
 
 
-# Words that say what is asked but not about which procedure.
-_GENERIC_WORDS = frozenset(
-    (
-        "cho toi hoi xin muon can phai lam the nao nhu gi nhung giay to ho so gom co khong duoc bao "
-        "nhieu tien lau may ngay o dau noi nop thu tuc phi le thoi gian mat het cac buoc va voi a ah "
-        "nhe vay roi di em anh chi ban minh thi khi nao gio nhan lay ket qua"
-    ).split()
-)
-
-
 def names_no_procedure(normalized_question: str) -> bool:
     """'mất bao lâu?', 'cần giấy tờ gì?': only words that ask, none naming a procedure."""
     question_words = words(normalized_question)
-    return bool(question_words) and all(fold(w) in _GENERIC_WORDS for w in question_words)
+    return bool(question_words) and all(map(is_asking_word, question_words))
 
 
 def _readable(question: str) -> bool:
@@ -115,12 +106,27 @@ class Assistant:
         faq = self._faq_match(result)
         if faq is not None:
             return self._answer(faq, section, max(confidence, self.confidence.answer_threshold))
-        if confidence < self.confidence.clarify_threshold or not candidates:
+        asks_only = self._only_asks_about(result, section)
+        if asks_only and (not candidates or confidence < self.confidence.clarify_threshold):
+            # "cần giấy tờ gì?" with nothing to go on: ask for the procedure's name.
+            return Reply("clarify", answers.which_procedure_text(section), confidence)
+        if not candidates:
             return self._decline(result, confidence, log_unanswered)
-        if confidence < self.confidence.answer_threshold or self._only_asks_about(result, section):
-            choices = [Choice(c.procedure.code, c.procedure.name) for c in candidates[:CLARIFY_CHOICES]]
-            return Reply("clarify", answers.clarify_text([c.name for c in choices]), confidence, choices=choices)
+        # Asking back is for questions about public administration; anything else not answered
+        # with confidence is off-topic ("giá vàng hôm nay" shares a word with "tạm vắng").
+        unsure = confidence < self.confidence.answer_threshold
+        if unsure and not asks_only and not looks_administrative(result.normalized):
+            return self._decline(result, confidence, log_unanswered)
+        if confidence < self.confidence.clarify_threshold and not self._names_a_family(result):
+            return self._decline(result, confidence, log_unanswered)
+        if unsure or asks_only:
+            return self._clarify(result, confidence)
         return self._answer(candidates[0].procedure, section, confidence)
+
+    @staticmethod
+    def _clarify(result: SearchResult, confidence: float) -> Reply:
+        choices = [Choice(c.procedure.code, c.procedure.name) for c in result.candidates[:CLARIFY_CHOICES]]
+        return Reply("clarify", answers.clarify_text([c.name for c in choices]), confidence, choices=choices)
 
     def procedure(self, code: str) -> Procedure | None:
         """A procedure by its code or national code ('1.004194' of '1.004194.000.00.00.H48')."""
@@ -152,6 +158,13 @@ class Assistant:
         if not codes:
             return None
         return next((c.procedure for c in result.candidates if c.procedure.national_code in codes), None)
+
+    @staticmethod
+    def _names_a_family(result: SearchResult) -> bool:
+        """'tạm trú', 'hộ chiếu': a few words, all in the top procedure's names; too short to be
+        sure which of the family is meant, so it is asked back rather than declined."""
+        topic = [w for w in words(result.normalized) if not is_asking_word(w)]
+        return 0 < len(topic) <= SHORT_QUESTION_WORDS and result.candidates[0].feature("topic_cover") >= 0.999
 
     @staticmethod
     def _only_asks_about(result: SearchResult, section: Section | None) -> bool:

@@ -46,7 +46,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     migrate(settings.database_url)
     store = KnowledgeStore(settings.database_url)
     edited = ProcedureHistory(store).edited_codes()
-    loaded = load_procedures(settings.shared_data_dir, settings.curated_dir)
+    loaded = load_procedures(settings.shared_data_dir, settings.curated_dir, settings.aliases_file)
     procedures = store.upsert_procedures(p for p in loaded if p.code not in edited)
     faqs = store.upsert_faqs(load_faqs(settings.shared_data_dir))
     print(f"Imported {procedures} procedures and {faqs} FAQ entries: {json.dumps(store.counts(), ensure_ascii=False)}")

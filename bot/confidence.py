@@ -17,33 +17,42 @@ from pathlib import Path
 import numpy as np
 
 from bot.retriever import SearchResult
-from bot.text import fold
+from bot.text import fold, with_official_terms
 
 FEATURES = [
     "share",
     "score_gap",
-    "lex_name",
-    "dense_name",
+    "lex_name",  # of the name or the best everyday name
+    "dense_name",  # of the name or the best everyday name
     "dense_faq",
     "question_cover",
+    "topic_cover",
     "query_weight",
     "administrative",
 ]
 
 # Words that make a question about public administration even when nothing
-# matches: such a question is logged for staff rather than waved off as off-topic.
+# matches: such a question is logged for staff rather than waved off as off-topic,
+# and only such a question is asked back which procedure it means. Matched on the
+# folded text with the official terms of its everyday words added, so short
+# folded words that are also everyday words ("xe", "đặt", "giày") are left out.
 _ADMINISTRATIVE = re.compile(
-    r"\b(thu tuc|ho so|giay|dang ky|cap lai|cap doi|xin cap|chung thuc|cong chung|chung nhan|xac nhan|"
-    r"le phi|ubnd|uy ban|cong an|mot cua|dich vu cong|tam tru|tam vang|thuong tru|ho khau|luu tru|cu tru|"
-    r"can cuoc|cmnd|ho chieu|khai sinh|ket hon|ly hon|khai tu|ho tich|trich luc|giam ho|con nuoi|"
-    r"ly lich|tu phap|bao hiem|bhxh|bhyt|tro cap|luong huu|that nghiep|thai san|nguoi co cong|"
-    r"giay phep|bang lai|so do|dat dai|thua dat|xay dung|kinh doanh|thue|hai quan|tau ca|xe may|o to|"
-    r"dang kiem|hoc phi|chuyen truong|van bang|nghia vu quan su|khieu nai|to cao)\b"
+    r"\b(thu tuc|ho so|giay phep|giay chung nhan|giay xac nhan|giay khai sinh|giay to tuy than|dang ky|"
+    r"cap lai|cap doi|cap moi|xin cap|xin phep|gia han|chung thuc|cong chung|chung nhan|xac nhan|uy quyen|"
+    r"le phi|ubnd|uy ban|cong an|mot cua|dich vu cong|vneid|tam tru|tam vang|thuong tru|ho khau|luu tru|"
+    r"cu tru|can cuoc|cmnd|dinh danh|ho chieu|thi thuc|xuat canh|nhap canh|quoc tich|khai sinh|ket hon|"
+    r"ly hon|khai tu|ho tich|trich luc|giam ho|con nuoi|nhan cha|nhan con|ly lich|tu phap|thua ke|di chuc|"
+    r"bao hiem|bhxh|bhyt|tro cap|luong huu|nghi huu|that nghiep|thai san|om dau|tai nan lao dong|tu tuat|"
+    r"mai tang|hoa tang|nguoi co cong|liet si|thuong binh|bao tro xa hoi|ho ngheo|khuyet tat|nguoi cao tuoi|"
+    r"bang lai|so do|so hong|dat dai|thua dat|tach thua|the chap|sang ten|xay dung|sua chua nha|xay nha|"
+    r"kinh doanh|doanh nghiep|hop tac xa|thue|hoa don|hai quan|tau ca|thuyen vien|phuong tien thuy|"
+    r"xe may|o to|bien so|dang kiem|cap dien|hop dong mua ban dien|cong to|hoc phi|chuyen truong|"
+    r"van bang|bang tot nghiep|tuyen sinh|nghia vu quan su|khieu nai|to cao|tiep cong dan)\b"
 )
 
 
 def looks_administrative(normalized_question: str) -> bool:
-    return bool(_ADMINISTRATIVE.search(fold(normalized_question)))
+    return bool(_ADMINISTRATIVE.search(fold(with_official_terms(normalized_question))))
 
 
 def features(result: SearchResult) -> np.ndarray:
@@ -55,10 +64,11 @@ def features(result: SearchResult) -> np.ndarray:
         [
             top.probability,
             top.score - candidates[1].score if len(candidates) > 1 else 1.0,
-            min(top.feature("lex_name"), 1.5),
-            top.feature("dense_name"),
+            min(max(top.feature("lex_name"), top.feature("lex_alias")), 1.5),
+            max(top.feature("dense_name"), top.feature("dense_alias")),
             top.feature("dense_faq"),
             top.feature("question_cover"),
+            top.feature("topic_cover"),
             np.log1p(result.query_weight),
             float(looks_administrative(result.normalized)),
         ],

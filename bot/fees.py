@@ -502,7 +502,7 @@ def answer_fee_question(
     if procedure is None:
         reply = assistant.ask(question)
         if reply.kind == "clarify":
-            return FeeReply("clarify", reply.text, choices=reply.choices)
+            return FeeReply("clarify", reply.text if reply.choices else which_procedure_text(), choices=reply.choices)
         if reply.kind in {"abstain", "out_of_scope"} and names_no_procedure(normalize(question)):
             return FeeReply("clarify", which_procedure_text())
         procedure = (

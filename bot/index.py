@@ -32,12 +32,12 @@ from bot.text import fold, normalize, with_official_terms, words
 FLAT_LIMIT = 100_000  # exact search up to here; HNSW beyond
 SECTION_CHARS = 700  # a section's head says what it is about; the rest is detail
 ANSWER_CHARS = 1000  # an official answer names its procedure early, then quotes the law
-EMBEDDED_KINDS = ("name", "faq")
+EMBEDDED_KINDS = ("name", "alias", "faq")
 
 
 @dataclass(frozen=True)
 class Entry:
-    kind: str  # "name" | "section" | "faq" | "answer"
+    kind: str  # "name" | "alias" | "section" | "faq" | "answer"
     codes: tuple[str, ...]
     text: str
     section: str = ""
@@ -47,8 +47,9 @@ class Entry:
 def build_entries(procedures: Sequence[Procedure], faqs: Sequence[Faq]) -> list[Entry]:
     entries = []
     for p in procedures:
-        aliases = "; ".join(p.aliases)
-        entries.append(Entry("name", (p.code,), f"{p.name}. {aliases}" if aliases else p.name))
+        entries.append(Entry("name", (p.code,), p.name))
+        # Each everyday name apart: a short alias must not be diluted by the official name.
+        entries.extend(Entry("alias", (p.code,), alias) for alias in p.aliases)
         for section in p.available_sections():
             body = p.section_text(section)[:SECTION_CHARS]
             entries.append(Entry("section", (p.code,), f"{p.name} – {SECTION_TITLES[section]}: {body}", section.value))
@@ -101,6 +102,10 @@ class SearchIndex:
         self.vector_entries = vector_entries  # vector row → entry id (two rows per embedded entry)
         self.version = version
         self.name_entry = {e.codes[0]: i for i, e in enumerate(entries) if e.kind == "name"}
+        self.alias_entries: dict[str, list[int]] = {}
+        for i, e in enumerate(entries):
+            if e.kind == "alias":
+                self.alias_entries.setdefault(e.codes[0], []).append(i)
         # An official (or staff-written) FAQ question, asked word for word, names its procedures for sure.
         self.faq_codes: dict[str, tuple[str, ...]] = {
             question_key(e.text): e.codes for e in entries if e.kind == "faq"

@@ -6,6 +6,9 @@ with the same code, keeping the catalogue's usage weight):
 - 80 raw procedure detail pages (parsed here),
 - 207 records from the national procedure database's Word exports,
 - hand-written records in ``knowledge/procedures/`` (with legal sources).
+
+``knowledge/aliases.json`` then adds the everyday names citizens use for a
+procedure (``{"<code>": ["tên gọi khác", ...]}``) to its ``aliases``.
 """
 
 from __future__ import annotations
@@ -13,18 +16,21 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from bot.procedure import Detail, Document, Fee, Procedure
 from bot.store import Faq
-from bot.text import clean
+from bot.text import clean, fold, normalize, words
 
 NO_INFO = {"", "không có thông tin", "không", "không quy định"}
 CHANNELS = {"trực tiếp": "truc_tiep", "trực tuyến": "truc_tuyen", "dịch vụ bưu chính": "buu_chinh"}
 HELD_OUT_PERCENT = 20
+
+log = logging.getLogger(__name__)
 
 _CODE_IN_LINK = re.compile(r"ma_thu_tuc=([\d.]+)")
 _STEP_SPLIT = re.compile(r"(?=Bước\s*\d+\s*[:.])")
@@ -263,6 +269,51 @@ def load_curated(curated_dir: Path) -> Iterator[Procedure]:
         yield parse_curated(json.loads(path.read_text(encoding="utf-8")))
 
 
+# ---- aliases ---------------------------------------------------------------
+
+
+def load_aliases(path: Path) -> dict[str, list[str]]:
+    """The alias file: national code -> everyday names; no file means no aliases."""
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected an object mapping procedure codes to lists of aliases")
+    aliases: dict[str, list[str]] = {}
+    for code, names in data.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"{path}: the aliases of {code} must be a list of strings")
+        aliases[code.strip()] = [clean(n) for n in names if clean(n)]
+    return aliases
+
+
+def _alias_key(text: str) -> str:
+    """Equal keys name the procedure the same way (case, diacritics and punctuation aside)."""
+    return " ".join(fold(w) for w in words(normalize(text)))
+
+
+def merge_aliases(procedures: Iterable[Procedure], aliases: dict[str, list[str]]) -> list[str]:
+    """Add the aliases to the procedures they name, in place: the union with the procedure's own
+    aliases, in order, without one already there (or equal to the name). Returns the codes that
+    name no procedure."""
+    by_code = {p.code: p for p in procedures}
+    unknown = []
+    for code, names in aliases.items():
+        procedure = by_code.get(code)
+        if procedure is None:
+            unknown.append(code)
+            continue
+        seen = {_alias_key(procedure.name), *map(_alias_key, procedure.aliases)}
+        added = []
+        for name in names:
+            key = _alias_key(name)
+            if key and key not in seen:
+                seen.add(key)
+                added.append(name)
+        procedure.aliases = [*procedure.aliases, *added]
+    return unknown
+
+
 # ---- FAQ --------------------------------------------------------------------
 
 
@@ -290,8 +341,13 @@ def load_faqs(data_dir: Path) -> Iterator[Faq]:
 # ---- everything -------------------------------------------------------------
 
 
-def load_procedures(data_dir: Path, curated_dir: Path) -> list[Procedure]:
-    """All procedures, the most detailed record winning for each code."""
+def load_procedures(data_dir: Path, curated_dir: Path, aliases_file: Path) -> list[Procedure]:
+    """All procedures, the most detailed record winning for each code, with the everyday names of
+    ``aliases_file`` (none if it does not exist) added to their aliases. A code of that file naming
+    no procedure is reported as a warning.
+
+    Staff edits are not this function's business: ``citizenbot ingest`` leaves the procedures staff
+    changed as they are, aliases included."""
     merged = load_catalog(data_dir)
     richer = [
         *load_detail_pages(data_dir, merged),
@@ -306,4 +362,12 @@ def load_procedures(data_dir: Path, curated_dir: Path) -> list[Procedure]:
         if current:
             procedure.popularity = max(procedure.popularity, current.popularity)
         merged[procedure.code] = procedure
+    unknown = merge_aliases(merged.values(), load_aliases(aliases_file))
+    if unknown:
+        log.warning(
+            "%s: %d code(s) name no known procedure, their aliases are ignored: %s",
+            aliases_file,
+            len(unknown),
+            ", ".join(sorted(unknown)),
+        )
     return sorted(merged.values(), key=lambda p: p.code)

@@ -14,10 +14,13 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from bot.text import fold, words
+from bot.text import fold, is_asking_word, words
 
 K1 = 1.2
 B = 0.75
+# A query term made only of words that ask ("bao nhiêu ngày", "ở đâu") says what is asked, not
+# about which procedure; at full weight it pulls in every FAQ question asked the same way.
+ASKING_TERM_WEIGHT = 0.25
 
 
 def terms(normalized_text: str) -> list[str]:
@@ -67,19 +70,28 @@ class LexicalIndex:
         weights = sparse.csc_matrix((data, (tf_matrix.row, tf_matrix.col)), shape=tf_matrix.shape)
         return cls(vocabulary, weights, idf)
 
-    def query_terms(self, normalized_query: str) -> list[int]:
-        return sorted({self.vocabulary[t] for t in terms(normalized_query) if t in self.vocabulary})
+    def query_terms(self, normalized_query: str) -> tuple[list[int], np.ndarray]:
+        """The query's known terms (each once) and their weights."""
+        found: dict[int, float] = {}
+        for term in terms(normalized_query):
+            column = self.vocabulary.get(term)
+            if column is not None:
+                syllables = term[2:].split("_")
+                found[column] = ASKING_TERM_WEIGHT if all(map(is_asking_word, syllables)) else 1.0
+        columns = sorted(found)
+        return columns, np.array([found[c] for c in columns], dtype=np.float32)
 
     def scores(self, normalized_query: str) -> np.ndarray:
         """BM25 score of every document (a query term counts once)."""
-        columns = self.query_terms(normalized_query)
+        columns, weights = self.query_terms(normalized_query)
         if not columns:
             return np.zeros(self.weights.shape[0], dtype=np.float32)
-        return np.asarray(self.weights[:, columns].sum(axis=1)).ravel()
+        return np.asarray(self.weights[:, columns] @ weights).ravel()
 
     def query_weight(self, normalized_query: str) -> float:
-        """Total idf of the query's known terms: the scale of a perfect match."""
-        return float(self.idf[self.query_terms(normalized_query)].sum())
+        """Total weighted idf of the query's known terms: the scale of a perfect match."""
+        columns, weights = self.query_terms(normalized_query)
+        return float(self.idf[columns] @ weights) if columns else 0.0
 
     def save(self, path: Path) -> None:
         sparse.save_npz(path / "lexical_weights.npz", self.weights)

@@ -1,8 +1,9 @@
 """Hybrid retrieval: BM25 and e5 candidates, ordered by the learned ranker.
 
 Each signal ranks entries; an entry votes for the procedures it belongs to.
-The best procedures of either signal become candidates, each described by the
-features in :mod:`bot.ranking`, and the ranker orders them.
+The best procedures of either signal, and the best by name or everyday name
+alone, become candidates, each described by the features in
+:mod:`bot.ranking`, and the ranker orders them.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise
 
 import numpy as np
 
 from bot.embedder import Embedder
 from bot.index import SearchIndex
+from bot.name_markers import name_markers, question_markers
 from bot.procedure import Procedure
 from bot.ranking import FEATURES, Ranker
 from bot.siblings import sibling_signals
-from bot.text import fold, normalize, with_official_terms, words
+from bot.text import fold, is_asking_word, normalize, with_official_terms, words
 
 DEPTH = 300  # entries read from each signal
 POOL = 30  # procedures taken from each signal's ranking
@@ -49,6 +52,17 @@ def bigrams(normalized_text: str) -> set[str]:
     return {f"{a} {b}" for a, b in pairwise(folded)} or set(folded)
 
 
+def _best(scores: np.ndarray, depth: int, entry_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """The ``depth`` best positive scores, best first, as (entry id, score); ``entry_ids`` maps positions to ids."""
+    depth = min(depth, len(scores))
+    if depth == 0:
+        return []
+    top = np.argpartition(-scores, depth - 1)[:depth]
+    top = top[np.argsort(-scores[top])]
+    ids = top if entry_ids is None else entry_ids[top]
+    return [(int(i), float(scores[t])) for i, t in zip(ids, top, strict=True) if scores[t] > 0]
+
+
 class _Signal:
     """One signal's view: best score per entry kind and rank per procedure."""
 
@@ -62,6 +76,58 @@ class _Signal:
         self.best[key] = max(self.best.get(key, 0.0), score)
 
 
+@dataclass(frozen=True)
+class _NameTerms:
+    """What a procedure's name (and everyday names) says, in the forms the features compare."""
+
+    bigrams: set[str]  # folded bigrams of the name
+    alias_bigrams: set[str]  # … of the name and its everyday names
+    words: frozenset[str]  # folded syllables of the name
+    alias_words: frozenset[str]  # … of the name and its everyday names
+    markers: frozenset[str]  # see bot.name_markers
+
+    @classmethod
+    def of(cls, procedure: Procedure) -> _NameTerms:
+        name = normalize(procedure.name)
+        with_aliases = " ; ".join([name, *map(normalize, procedure.aliases)])
+        return cls(
+            bigrams(name),
+            bigrams(with_aliases),
+            frozenset(fold(w) for w in words(name)),
+            frozenset(fold(w) for w in words(with_aliases)),
+            name_markers(name),
+        )
+
+
+@dataclass
+class _Question:
+    """One question's retrieval signals, shared by its candidates' features."""
+
+    normalized: str
+    search_text: str  # with the official terms of its everyday words
+    lexical_scores: np.ndarray  # BM25 of every entry / the question's total idf
+    lexical: _Signal
+    dense: _Signal
+    vector: np.ndarray
+
+    @cached_property
+    def bigrams(self) -> set[str]:
+        return bigrams(self.search_text)
+
+    @cached_property
+    def words(self) -> set[str]:
+        return {fold(w) for w in words(self.search_text)}
+
+    @cached_property
+    def topic_words(self) -> set[str]:
+        """The words that can name a procedure: not those that only ask ("cần", "giấy tờ", "ở đâu")."""
+        return {w for w in self.words if not is_asking_word(w)}
+
+    @cached_property
+    def markers(self) -> frozenset[str]:
+        return question_markers(self.normalized)
+
+
 class Retriever:
     def __init__(self, index: SearchIndex, procedures: Sequence[Procedure], embedder: Embedder, ranker: Ranker) -> None:
         self.index = index
@@ -72,27 +138,40 @@ class Retriever:
         self.by_national_code.update({code: code for code in self.procedures})
         top = max((p.popularity for p in self.procedures.values()), default=0)
         self._popularity_scale = math.log1p(top) or 1.0
-        self._name_terms: dict[str, tuple[set[str], set[str], frozenset[str]]] = {}
+        self._name_terms: dict[str, _NameTerms] = {}
+        self._idf_cache: dict[str, float] = {}
+        self._name_ids = np.array(
+            sorted([*index.name_entry.values(), *(i for ids in index.alias_entries.values() for i in ids)]),
+            dtype=np.int64,
+        )
 
     def search(self, question: str, k: int = 10, exclude_faq: int | None = None) -> SearchResult:
         """Rank procedures for a question; ``exclude_faq`` leaves one FAQ entry out (training)."""
         normalized = normalize(question)
         search_text = with_official_terms(normalized)
         query_weight = self.index.lexical.query_weight(search_text)
-        lexical = self._signal(self._lexical_entries(search_text), exclude_faq, scale=query_weight)
+        lexical_scores = self.index.lexical.scores(search_text)
         query_vector = self.embedder.queries([search_text])[0]
         dense_entries = sorted(self.index.dense_scores(query_vector, DEPTH * 2).items(), key=lambda kv: -kv[1])
-        dense = self._signal(dense_entries, exclude_faq, scale=1.0)
+        asked = _Question(
+            normalized,
+            search_text,
+            lexical_scores / query_weight if query_weight else lexical_scores,
+            self._signal(_best(lexical_scores, DEPTH), exclude_faq, scale=query_weight),
+            self._signal(dense_entries, exclude_faq, scale=1.0),
+            query_vector,
+        )
+        # Names and everyday names apart too: a short name can lose to the many FAQ questions
+        # asked with the same words.
+        names = self._signal(_best(lexical_scores[self._name_ids], POOL, self._name_ids), None, scale=1.0)
+        signals = (asked.lexical, names, asked.dense)
+        codes = list(dict.fromkeys(c for signal in signals for c, rank in signal.rank.items() if rank <= POOL))
 
-        pool = [c for c, r in lexical.rank.items() if r <= POOL] + [c for c, r in dense.rank.items() if r <= POOL]
-        codes = list(dict.fromkeys(pool))
-        question_bigrams = bigrams(search_text)
-        question_words = {fold(w) for w in words(search_text)}
-        rows = [self._features(code, lexical, dense, query_vector, question_bigrams, question_words) for code in codes]
+        rows = [self._features(code, asked) for code in codes]
         siblings = sibling_signals(
-            [self._name_terms[code][2] for code in codes],
+            [self._terms(code).words for code in codes],
             [self._popularity(code) for code in codes],
-            question_words,
+            asked.words,
             lambda term: self._idf("f:", term),
         )
         for row, sibling in zip(rows, siblings, strict=True):
@@ -108,13 +187,6 @@ class Retriever:
         candidates.sort(key=lambda c: -c.score)
         return SearchResult(question, normalized, candidates[:k], query_weight)
 
-    def _lexical_entries(self, normalized: str) -> list[tuple[int, float]]:
-        scores = self.index.lexical.scores(normalized)
-        depth = min(DEPTH, len(scores))
-        top = np.argpartition(-scores, depth - 1)[:depth]
-        top = top[np.argsort(-scores[top])]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
-
     def _signal(self, entries: list[tuple[int, float]], exclude_faq: int | None, scale: float) -> _Signal:
         signal = _Signal()
         for entry_id, score in entries:
@@ -127,6 +199,11 @@ class Retriever:
                     signal.add(code, entry.kind, score / scale if scale else 0.0)
         return signal
 
+    def _terms(self, code: str) -> _NameTerms:
+        if code not in self._name_terms:
+            self._name_terms[code] = _NameTerms.of(self.procedures[code])
+        return self._name_terms[code]
+
     def _cover(self, found: set[str], wanted: set[str], family: str) -> float:
         """idf-weighted share of ``wanted`` terms that were ``found``: a missed "xóa" costs
         more than a missed "cấp"."""
@@ -134,39 +211,36 @@ class Retriever:
         return sum(self._idf(family, t) for t in found) / total if total else 0.0
 
     def _idf(self, family: str, term: str) -> float:
-        column = self.index.lexical.vocabulary.get(family + term.replace(" ", "_"))
-        return float(self.index.lexical.idf[column]) if column is not None else 1.0
+        key = family + term.replace(" ", "_")
+        idf = self._idf_cache.get(key)
+        if idf is None:
+            column = self.index.lexical.vocabulary.get(key)
+            idf = self._idf_cache[key] = float(self.index.lexical.idf[column]) if column is not None else 1.0
+        return idf
 
-    def _features(
-        self,
-        code: str,
-        lexical: _Signal,
-        dense: _Signal,
-        query_vector: np.ndarray,
-        question_bigrams: set[str],
-        question_words: set[str],
-    ) -> list[float]:
-        """The features up to ``popularity``; the sibling features need all candidates (see ``search``)."""
+    def _features(self, code: str, asked: _Question) -> list[float]:
+        """The features up to ``marker_not_in_name``; the sibling features need all candidates (see ``search``)."""
         name_entry = self.index.name_entry.get(code)
-        if code not in self._name_terms:
-            procedure = self.procedures[code]
-            name = normalize(procedure.name)
-            with_aliases = " ; ".join([name, *map(normalize, procedure.aliases)])
-            self._name_terms[code] = (bigrams(name), bigrams(with_aliases), frozenset(fold(w) for w in words(name)))
-        name_bigrams, alias_bigrams, name_words = self._name_terms[code]
+        alias_entries = self.index.alias_entries.get(code, [])
+        terms = self._terms(code)
         return [
-            lexical.best.get((code, "name"), 0.0),
-            lexical.best.get((code, "faq"), 0.0),
-            lexical.best.get((code, "section"), 0.0),
-            lexical.best.get((code, "answer"), 0.0),
-            self.index.cosine(query_vector, name_entry) if name_entry is not None else 0.0,
-            dense.best.get((code, "faq"), 0.0),
-            1.0 / lexical.rank[code] if code in lexical.rank else 0.0,
-            1.0 / dense.rank[code] if code in dense.rank else 0.0,
-            self._cover(name_bigrams & question_bigrams, name_bigrams, "b:"),
-            self._cover(name_words & question_words, name_words, "f:"),
-            self._cover(alias_bigrams & question_bigrams, question_bigrams, "b:"),
+            float(asked.lexical_scores[name_entry]) if name_entry is not None else 0.0,
+            max((float(asked.lexical_scores[i]) for i in alias_entries), default=0.0),
+            asked.lexical.best.get((code, "faq"), 0.0),
+            asked.lexical.best.get((code, "answer"), 0.0),
+            self.index.cosine(asked.vector, name_entry) if name_entry is not None else 0.0,
+            max((self.index.cosine(asked.vector, i) for i in alias_entries), default=0.0),
+            asked.dense.best.get((code, "faq"), 0.0),
+            1.0 / asked.lexical.rank[code] if code in asked.lexical.rank else 0.0,
+            1.0 / asked.dense.rank[code] if code in asked.dense.rank else 0.0,
+            self._cover(terms.bigrams & asked.bigrams, terms.bigrams, "b:"),
+            self._cover(terms.words & asked.words, terms.words, "f:"),
+            self._cover(terms.alias_bigrams & asked.bigrams, asked.bigrams, "b:"),
+            self._cover(terms.alias_words & asked.topic_words, asked.topic_words, "f:"),
             self._popularity(code),
+            float(bool(terms.markers & asked.markers)),
+            float(bool(terms.markers) and not terms.markers & asked.markers),
+            min(len(asked.markers - terms.markers), 2) / 2,
         ]
 
     def _popularity(self, code: str) -> float:

@@ -31,11 +31,16 @@ def sibling_signals(
 ) -> list[SiblingSignals]:
     """For each candidate (folded name syllables, scaled popularity), compared with its siblings."""
     signals = []
+    sizes = [len(name) for name in names]
     for i, name in enumerate(names):
         found = missed = 0.0
         most_used = popularity[i]
         for j, other in enumerate(names):
-            if i == j or not name or not other or len(name & other) < OVERLAP * len(name | other):
+            # Jaccard ≤ min/max of the sizes: most pairs are told apart without a set operation.
+            if i == j or not name or not other or min(sizes[i], sizes[j]) < OVERLAP * max(sizes[i], sizes[j]):
+                continue
+            shared = len(name & other)
+            if shared < OVERLAP * (sizes[i] + sizes[j] - shared):
                 continue
             most_used = max(most_used, popularity[j])
             extra = name - other

@@ -106,7 +106,7 @@ COLLOQUIAL_TERMS: dict[str, str] = {
     "passport": "hộ chiếu",
     "pasport": "hộ chiếu",
     "hộ khẩu": "thường trú",
-    "nhập khẩu": "đăng ký thường trú",
+    "nhập hộ khẩu": "đăng ký thường trú",
     "chuyển khẩu": "đăng ký thường trú",
     "cắt khẩu": "xóa đăng ký thường trú",
     "chứng tử": "khai tử",
@@ -189,6 +189,20 @@ def with_official_terms(normalized_text: str) -> str:
     """The text plus the official terms of the everyday words it uses."""
     extra = [official for pattern, official in _COLLOQUIAL if pattern.search(normalized_text)]
     return " ".join([normalized_text, *dict.fromkeys(extra)])
+
+
+# Words that say what is asked but not about which procedure ("cần giấy tờ gì", "mất bao lâu"), folded.
+ASKING_WORDS = frozenset(
+    (
+        "cho toi hoi xin muon can phai lam the nao nhu gi nhung giay to ho so gom co khong duoc bao "
+        "nhieu tien lau may ngay o dau noi nop thu tuc phi le thoi gian mat het cac buoc va voi a ah "
+        "nhe vay roi di em anh chi ban minh thi khi nao gio nhan lay ket qua"
+    ).split()
+)
+
+
+def is_asking_word(word: str) -> bool:
+    return fold(word) in ASKING_WORDS
 
 
 def words(text: str) -> list[str]:

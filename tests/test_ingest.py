@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest import is_held_out, load_curated, load_faqs, load_procedures, parse_national_record
+from bot.ingest import (
+    is_held_out,
+    load_aliases,
+    load_curated,
+    load_faqs,
+    load_procedures,
+    merge_aliases,
+    parse_national_record,
+)
 from bot.procedure import Detail, Document, Fee, Procedure, Section
 from bot.settings import Settings
 from bot.store import Faq, KnowledgeStore
@@ -22,7 +30,7 @@ NOT_A_DOCUMENT = re.compile(r"^(Bản chính\s*:|Bản sao\s*:|Số lượng$|T�
 
 @pytest.fixture(scope="module")
 def merged(shared_data: Path, real_settings: Settings) -> dict[str, Procedure]:
-    return {p.code: p for p in load_procedures(shared_data, real_settings.curated_dir)}
+    return {p.code: p for p in load_procedures(shared_data, real_settings.curated_dir, real_settings.aliases_file)}
 
 
 def catalogue_weights(data_dir: Path) -> dict[str, int]:
@@ -188,7 +196,7 @@ def test_merge_priority_and_popularity(tmp_path: Path) -> None:
         json.dumps({"code": "1.000002", "name": "Thủ tục B (biên soạn)", "needs_review": True}),
         encoding="utf-8",
     )
-    merged = {p.code: p for p in load_procedures(data, curated)}
+    merged = {p.code: p for p in load_procedures(data, curated, tmp_path / "no-aliases.json")}
     assert sorted(merged) == ["1.000001", "1.000002", "1.000003"]
     a, b, c = merged["1.000001"], merged["1.000002"], merged["1.000003"]
     assert (a.detail, a.name, a.popularity) == (
@@ -206,8 +214,97 @@ def test_merge_priority_and_popularity(tmp_path: Path) -> None:
     (curated / "1.000001.json").write_text(
         json.dumps({"code": "1.000001", "name": "Thủ tục A (biên soạn)"}), encoding="utf-8"
     )
-    a = {p.code: p for p in load_procedures(data, curated)}["1.000001"]
+    a = {p.code: p for p in load_procedures(data, curated, tmp_path / "no-aliases.json")}["1.000001"]
     assert (a.detail, a.name, a.popularity) == (Detail.CURATED, "Thủ tục A (biên soạn)", 900)
+
+
+# ---- aliases (knowledge/aliases.json) --------------------------------------------
+
+
+def test_aliases_are_merged_into_the_procedures(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    data, curated, aliases = tmp_path / "data", tmp_path / "curated", tmp_path / "aliases.json"
+    _write_small_data(data)
+    curated.mkdir()
+    (curated / "1.000002.json").write_text(
+        json.dumps({"code": "1.000002", "name": "Thủ tục B", "aliases": ["làm giấy B", "lam giay b"]}),
+        encoding="utf-8",
+    )
+    aliases.write_text(
+        json.dumps(
+            {
+                "1.000001": ["làm giấy A", " làm  giấy A ", "Làm Giấy A", "xin giấy A"],
+                "1.000002": ["LÀM GIẤY B", "xin giấy B", "thủ tục b"],
+                "9.999999": ["thủ tục không có trong danh mục"],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING", logger="bot.ingest"):
+        merged = {p.code: p for p in load_procedures(data, curated, aliases)}
+    # The union with the curated aliases, in order; neither a repeat (case, spaces, diacritics aside) nor the name.
+    assert merged["1.000001"].aliases == ["làm giấy A", "xin giấy A"]
+    assert merged["1.000002"].aliases == ["làm giấy B", "lam giay b", "xin giấy B"]
+    assert merged["1.000003"].aliases == []
+    # A code naming no procedure is reported, not a crash.
+    assert "9.999999" not in merged
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "9.999999" in caplog.text and "1.000001" not in caplog.text
+
+
+def test_alias_file_is_optional_and_checked(tmp_path: Path) -> None:
+    assert load_aliases(tmp_path / "missing.json") == {}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"1.000001": "làm giấy A"}), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"1\.000001"):
+        load_aliases(bad)
+    procedure = Procedure("1.000001", "Thủ tục A", aliases=["làm A"])
+    assert merge_aliases([procedure], {"1.000001": ["lam a", "xin A"], "2.000002": ["x"]}) == ["2.000002"]
+    assert procedure.aliases == ["làm A", "xin A"]
+
+
+def test_real_alias_file_names_catalogue_procedures(real_settings: Settings, shared_data: Path) -> None:
+    aliases = load_aliases(real_settings.aliases_file)
+    assert aliases, f"no aliases in {real_settings.aliases_file}"
+    assert sorted(aliases.keys() - catalogue_codes(shared_data)) == []
+    assert all(2 <= len(names) <= 8 for names in aliases.values())
+    assert all(len(set(names)) == len(names) for names in aliases.values())
+
+
+def test_ingest_merges_aliases_but_keeps_what_staff_edited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.cli import main
+    from bot.staff.history import ProcedureHistory
+
+    data, curated, aliases = tmp_path / "data", tmp_path / "curated", tmp_path / "aliases.json"
+    _write_small_data(data)
+    (data / "faq").mkdir()
+    (data / "faq" / "portal_faq.jsonl").write_text("", encoding="utf-8")
+    curated.mkdir()
+    database_url = f"sqlite:///{tmp_path / 'knowledge.db'}"
+    for name, value in (
+        ("CITIZENBOT_DATABASE_URL", database_url),
+        ("CITIZENBOT_SHARED_DATA", str(data)),
+        ("CITIZENBOT_CURATED_DIR", str(curated)),
+        ("CITIZENBOT_ALIASES", str(aliases)),
+    ):
+        monkeypatch.setenv(name, value)
+    aliases.write_text(json.dumps({"1.000001": ["làm giấy A"], "1.000002": ["làm giấy B"]}), encoding="utf-8")
+    assert main(["ingest"]) == 0
+    store = KnowledgeStore(database_url)
+    assert store.procedure("1.000001").aliases == ["làm giấy A"]
+    history = ProcedureHistory(store)
+    procedure, etag = history.current("1.000002")
+    assert procedure.aliases == ["làm giấy B"]
+    history.change(replace(procedure, aliases=["giấy B của phường"]), etag, "can-bo")
+
+    aliases.write_text(
+        json.dumps({"1.000001": ["làm giấy A", "xin giấy A"], "1.000002": ["làm giấy B", "xin giấy B"]}),
+        encoding="utf-8",
+    )
+    assert main(["ingest"]) == 0
+    store = KnowledgeStore(database_url)
+    assert store.procedure("1.000001").aliases == ["làm giấy A", "xin giấy A"]
+    assert store.procedure("1.000002").aliases == ["giấy B của phường"]  # as staff left it
 
 
 # ---- the store ---------------------------------------------------------------------

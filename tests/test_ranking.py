@@ -21,7 +21,7 @@ def test_ranker_learns_which_feature_marks_the_right_procedure(tmp_path) -> None
         y = np.zeros(8, dtype=bool)
         y[right] = True
         queries.append((x, y, 1.0))
-    ranker = Ranker.fit(queries, epochs=200)
+    ranker = Ranker.fit(queries)
     assert int(np.argmax(ranker.weights)) == useful
     hits = sum(bool(y[int(np.argmax(ranker.scores(x)))]) for x, y, _ in queries)
     assert hits >= 0.95 * len(queries)

@@ -72,8 +72,8 @@ def test_sibling_procedures_are_told_apart_by_the_words_asked(assistant: Assista
 @pytest.mark.parametrize(
     ("question", "topic"),
     [
-        ("chung thuc ban sao het bao nhieu tien 1 trang", "chứng thực bản sao"),
-        ("xin phieu ly lich tu phap mat bao lau", "lý lịch tư pháp"),
+        ("lệ phí làm hộ chiếu bao nhiêu", "hộ chiếu"),  # at the province or at the ministry
+        ("lam can cuoc mat bao lau", "căn cước"),  # first card, renewal or replacement
     ],
 )
 def test_questions_fitting_sibling_procedures_ask_which_one(assistant: Assistant, question: str, topic: str) -> None:

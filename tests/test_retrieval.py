@@ -14,6 +14,7 @@ from bot.assistant import load_retriever
 from bot.embedder import Embedder
 from bot.index import SearchIndex, build_entries
 from bot.procedure import Procedure
+from bot.ranking import FEATURES
 from bot.retriever import Candidate, Retriever
 from bot.settings import Settings
 from bot.store import KnowledgeStore
@@ -33,7 +34,9 @@ def test_entries_cover_names_aliases_sections_and_faqs(kb: FixtureKB) -> None:
     entries = kb.built.entries
     names = {e.codes[0]: e.text for e in entries if e.kind == "name"}
     assert sorted(names) == ["1.000894", "1.001193", "1.001456", "1.003650", "1.004194", "2.000815"]
-    assert "làm giấy khai sinh cho con" in names["1.001193"]  # aliases are searchable
+    assert names["1.001193"] == "Thủ tục đăng ký khai sinh"
+    aliases = [e.text for e in entries if e.kind == "alias" and e.codes == ("1.001193",)]
+    assert "làm giấy khai sinh cho con" in aliases  # each everyday name is an entry of its own
     sections = {(e.codes[0], e.section) for e in entries if e.kind == "section"}
     assert {("1.004194", s) for s in ("documents", "fees", "time", "where", "steps", "legal")} <= sections
     assert not [s for s in sections if s[0] in {"1.000894", "1.003650", "2.000815"}]  # catalogue: name only
@@ -181,3 +184,28 @@ def test_siblings_are_told_apart_by_the_words_the_question_mentions(
     assert asked_foreign[foreign.code].feature("sibling_found") == 1.0
     assert asked_foreign[foreign.code].feature("sibling_missed") == 0.0
     assert top_codes(retriever, "dang ky khai sinh co yeu to nuoc ngoai")[0] == foreign.code
+
+
+def test_siblings_are_told_apart_by_the_markers_the_question_asks_for(
+    tmp_path: Path, embedder: Embedder, real_settings: Settings, new_store: Callable[[str], KnowledgeStore]
+) -> None:
+    settings = replace(real_settings, database_url=f"sqlite:///{tmp_path / 'kb.db'}", index_dir=tmp_path / "index")
+    store = new_store(settings.database_url)
+    register = Procedure("1.003650", "Cấp giấy chứng nhận đăng ký tàu cá", popularity=40)
+    remove = Procedure("1.003681", "Xóa đăng ký tàu cá", popularity=40)
+    renew = Procedure("1.003662", "Cấp lại giấy chứng nhận đăng ký tàu cá", popularity=40)
+    store.upsert_procedures([register, remove, renew, Procedure("1.004194", "Đăng ký tạm trú", popularity=15_000)])
+    SearchIndex.build(build_entries(store.procedures(), store.faqs()), embedder).save(settings.index_dir)
+    retriever = load_retriever(settings, embedder)
+
+    candidates = {c.procedure.code: c for c in retriever.search("dang ky tau ca o dau").candidates}
+    assert candidates[remove.code].feature("marker_not_asked") == 1.0  # "xóa" was not asked for
+    assert candidates[register.code].feature("marker_not_asked") == 0.0
+    # The fitted ranker holds an unasked marker against a candidate and an asked one for it.
+    weight = dict(zip(FEATURES, retriever.ranker.weights, strict=True))
+    assert weight["marker_not_asked"] < 0 < weight["marker_asked"] and weight["marker_not_in_name"] < 0
+    assert top_codes(retriever, "xoá đăng ký tàu cá đã bán")[0] == remove.code
+    assert top_codes(retriever, "mất giấy đăng ký tàu cá thì làm lại thế nào")[0] == renew.code
+    asked_again = {c.procedure.code: c for c in retriever.search("lam lai giay dang ky tau ca").candidates}
+    assert asked_again[renew.code].feature("marker_asked") == 1.0
+    assert asked_again[register.code].feature("marker_not_in_name") == 0.5

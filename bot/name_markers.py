@@ -1,0 +1,102 @@
+"""Words in a procedure's name that set it apart from its siblings, and how citizens say them.
+
+"Đăng ký tàu cá" and "Xóa đăng ký tàu cá" share almost every word; what decides
+between them is whether the question asks to remove. Each marker is an action
+or a special case that changes which procedure is meant ("cấp lại", "gia hạn",
+"xóa", "có yếu tố nước ngoài" …), written once as it appears in names and once
+as citizens ask for it ("làm lại", "hết hạn", "cắt khẩu", "lấy chồng Hàn
+Quốc"). A name without any marker is the ordinary case of its family.
+
+Matching is by syllables: a syllable typed with diacritics must match exactly,
+one typed without them matches any accented form ("het han" meets "hết hạn"),
+so "đổi" is not confused with "đợi" when the question is accented.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.text import fold, words
+
+
+@dataclass(frozen=True)
+class Marker:
+    name: str
+    in_names: tuple[str, ...]  # how procedure names say it
+    in_questions: tuple[str, ...]  # how citizens ask for it (the name's wording counts too)
+
+
+# "mất" alone is not a loss: "mất bao lâu" is how long it takes, "bố mất" is a death.
+_LOSS_PHRASES = tuple(
+    "bị mất, làm mất, đánh mất, mất giấy, mất thẻ, mất sổ, mất bằng, mất hộ chiếu, mất căn cước, mất cccd, "
+    "mất chứng minh, thất lạc, mất cắp, bị trộm".split(", ")
+)
+_FOREIGN_PHRASES = tuple(
+    "ngoại quốc, việt kiều, quốc tịch, hàn quốc, trung quốc, nhật bản, đài loan, người lào, nước lào, campuchia, "
+    "thái lan, singapore, người mỹ, nước mỹ, người úc, người pháp, người đức, người nga, người anh, nước anh, "
+    "người tây".split(", ")
+)
+
+MARKERS = (
+    Marker("reissue", ("cấp lại",), ("làm lại", "xin lại", "cấp lại do", *_LOSS_PHRASES)),
+    Marker(
+        "exchange", ("cấp đổi", "đổi giấy", "đổi thẻ", "đổi bằng"), ("đổi", "bị hỏng", "hư hỏng", "rách", "hết hạn")
+    ),
+    Marker("extend", ("gia hạn",), ("hết hạn", "sắp hết hạn", "kéo dài")),
+    Marker("remove", ("xóa", "hủy", "huỷ"), ("cắt khẩu", "cắt hộ khẩu", "bỏ tên", "rút tên", "xoá")),
+    Marker("withdraw", ("thu hồi",), ()),
+    Marker("pause", ("tạm dừng", "tạm ngừng", "tạm ngưng"), ("tạm nghỉ", "nghỉ tạm")),
+    Marker("end", ("chấm dứt", "giải thể"), ("dừng hẳn", "nghỉ hẳn", "đóng cửa", "không nhận nữa", "có việc làm")),
+    Marker("resume", ("tiếp tục", "khôi phục"), ("nhận tiếp", "hưởng tiếp", "mở lại", "dùng lại", "tìm thấy")),
+    Marker(
+        "correct",
+        ("điều chỉnh", "sửa đổi", "đính chính", "cải chính", "chỉnh sửa", "hiệu đính", "thay đổi"),
+        ("sai", "sửa", "nhầm", "đổi tên", "cập nhật", "đổi thông tin"),
+    ),
+    # Not a bare "nước ngoài": "giấy tờ … của nước ngoài" in a list of cases is no special case.
+    Marker(
+        "foreign",
+        ("có yếu tố nước ngoài", "người nước ngoài", "ở nước ngoài", "tại nước ngoài", "ra nước ngoài"),
+        ("nước ngoài", *_FOREIGN_PHRASES),
+    ),
+    Marker("border", ("biên giới",), ()),
+    Marker("temporary", ("tạm thời", "có thời hạn"), ()),
+    Marker("first_time", ("lần đầu",), ("mới mua", "đầu tiên")),
+    Marker("register_again", ("đăng ký lại",), ()),
+    Marker("central", ("trung ương", "cấp bộ"), ("cục", "bộ công an", "bộ ngoại giao")),
+    Marker("recurrence", ("tái phát",), ()),
+    Marker("lump_sum", ("một lần",), ("1 lần",)),
+    Marker("monthly", ("hàng tháng", "hằng tháng"), ("mỗi tháng",)),
+    Marker("combined", ("kết hợp", "liên thông"), ("cùng lúc", "đồng thời", "cùng một lúc")),
+    Marker("report_loss", ("trình báo mất", "báo mất"), _LOSS_PHRASES),
+)
+
+
+def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """Matches any of the phrases, syllable by syllable: each as written, or typed without diacritics."""
+
+    def syllable(s: str) -> str:
+        return f"(?:{re.escape(s)}|{re.escape(fold(s))})" if fold(s) != s else re.escape(s)
+
+    alternatives = ["\\s+".join(map(syllable, words(p.lower()))) for p in phrases]
+    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)")
+
+
+_IN_NAMES = [(m.name, _pattern(m.in_names)) for m in MARKERS]
+_IN_QUESTIONS = [(m.name, _pattern((*m.in_names, *m.in_questions))) for m in MARKERS]
+
+
+def _markers(normalized_text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> frozenset[str]:
+    text = " ".join(words(normalized_text))  # punctuation between words is not part of a phrase
+    return frozenset(name for name, pattern in patterns if pattern.search(text))
+
+
+def name_markers(normalized_name: str) -> frozenset[str]:
+    """The markers a (normalised) procedure name carries."""
+    return _markers(normalized_name, _IN_NAMES)
+
+
+def question_markers(normalized_question: str) -> frozenset[str]:
+    """The markers a (normalised) question asks for."""
+    return _markers(normalized_question, _IN_QUESTIONS)

@@ -1,0 +1,54 @@
+"""The words that set a procedure apart from its siblings, in names and in questions."""
+
+import pytest
+
+from bot.name_markers import name_markers, question_markers
+from bot.text import normalize
+
+
+def asked(question: str) -> set[str]:
+    return set(question_markers(normalize(question)))
+
+
+@pytest.mark.parametrize(
+    ("name", "markers"),
+    [
+        ("Đăng ký tạm trú", set()),
+        ("Xóa đăng ký tạm trú", {"remove"}),
+        ("Gia hạn tạm trú", {"extend"}),
+        ("Cấp lại thẻ căn cước (thực hiện tại cấp tỉnh)", {"reissue"}),
+        ("Cấp đổi thẻ căn cước (thực hiện tại cấp trung ương)", {"exchange", "central"}),
+        ("Thủ tục đăng ký khai sinh có yếu tố nước ngoài", {"foreign"}),
+        ("Tạm dừng hưởng trợ cấp thất nghiệp", {"pause"}),
+        ("Gia hạn, sửa đổi, bổ sung, cấp lại Giấy chứng nhận", {"extend", "correct", "reissue"}),
+    ],
+)
+def test_markers_in_names(name: str, markers: set[str]) -> None:
+    assert set(name_markers(normalize(name))) == markers
+
+
+@pytest.mark.parametrize(
+    ("question", "markers"),
+    [
+        ("đăng ký tàu cá ở đâu", set()),
+        ("làm lại hộ chiếu bị mất", {"reissue", "report_loss"}),
+        ("lam lai ho chieu bi mat", {"reissue", "report_loss"}),
+        ("tạm trú sắp hết hạn thì sao", {"extend", "exchange"}),
+        ("cắt khẩu cho người đã mất", {"remove"}),
+        ("giấy khai sinh ghi sai ngày sinh", {"correct"}),
+        ("lấy chồng Hàn Quốc đăng ký kết hôn ở đâu", {"foreign"}),
+        ("có việc làm rồi thì báo dừng hẳn thất nghiệp", {"end"}),
+    ],
+)
+def test_markers_in_questions(question: str, markers: set[str]) -> None:
+    assert asked(question) == markers
+
+
+def test_losing_is_not_taking_time_or_dying() -> None:
+    assert asked("làm hộ chiếu mất bao lâu") == set()  # "mất" here is how long it takes
+    assert asked("đăng ký khai tử cho bố mất tuần trước") == set()
+
+
+def test_an_accented_syllable_must_match_exactly() -> None:
+    assert "exchange" not in asked("đợi lâu quá")  # "đợi" (wait) is not "đổi"
+    assert "exchange" in asked("doi cccd")  # typed without diacritics it may be "đổi"
