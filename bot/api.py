@@ -19,7 +19,7 @@ from bot.dossiers import DossierStore, StatusLookup
 from bot.errors import ERROR_RESPONSES, service_unavailable_response, validation_error_response
 from bot.fees import MAX_UNITS, FeeEngine, FeePolicies, answer_fee_question
 from bot.gateway import install_gateway
-from bot.index_sync import IndexFollower, PublishedVersion
+from bot.index_sync import IndexFollower
 from bot.ratelimit import RateLimiter, enforce_rate_limit, install_rate_limits
 from bot.settings import LOCAL_TIME, Settings
 from bot.staff.app import install_staff
@@ -96,9 +96,7 @@ def _load_assistant() -> Assistant:
     settings = Settings.from_env()
     assistant = Assistant.from_settings(settings)
     # Follows publishes made by any worker (bot/index_sync.py).
-    IndexFollower(
-        assistant, assistant.store.procedures, PublishedVersion.for_settings(settings), settings.index_check_seconds
-    ).start()
+    IndexFollower(assistant, assistant.store.procedures, settings.index_dir, settings.index_check_seconds).start()
     return assistant
 
 

@@ -12,9 +12,12 @@ In the scale-out configuration several Rasa servers share one tracker store
 (PostgreSQL) and lock store (Redis), so any of them can continue any
 conversation. ``CITIZENBOT_RASA_URL`` then lists them, comma-separated: each
 conversation prefers one server (a hash of its id, so its turns are not spread
-for nothing) and moves to the next when that one refuses the connection. Only
-a refused connection moves on: a request that reached a server may have been
-processed there, and sending it again would run the turn twice.
+for nothing) and moves to the next when that one gives no response at all: it
+refuses the connection, or drops it before the response begins (a server killed
+or shutting down; Rasa 3.6 saves a conversation's tracker once, at the end of
+the turn just before replying, so a server dying mid-turn has not recorded it).
+A timeout never moves on: the request reached a live server, which may still
+finish that turn, and sending it again would run it twice.
 """
 
 from __future__ import annotations
@@ -34,8 +37,15 @@ class RasaUnavailable(Exception):
     """Rasa could not be reached, timed out or answered with an error."""
 
 
-class _Refused(RasaUnavailable):
-    """The server did not take the connection: the request never reached it, another may take it."""
+class _Unanswered(RasaUnavailable):
+    """The server refused the connection or dropped it without a response: another may take the turn."""
+
+
+# Before any response came back: the connection refused, reset or closed by the server, the
+# request not written in full. Not httpx.ReadTimeout: the server is alive and may be doing the turn.
+NO_RESPONSE = (
+    httpx.ConnectError, httpx.ConnectTimeout, httpx.WriteError, httpx.ReadError, httpx.RemoteProtocolError
+)
 
 
 @dataclass(frozen=True)
@@ -85,14 +95,22 @@ class RasaClient:
         return [*self.urls[first:], *self.urls[:first]]
 
     async def _call(self, url: str, method: str, path: str, **kwargs: Any) -> Any:
-        """One request to one server; :class:`_Refused` when it did not take the connection."""
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.request(method, f"{url}{path}", **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-            raise _Refused(f"{url}: {error!r}") from error
-        except httpx.HTTPError as error:
-            raise RasaUnavailable(f"{method} {url}{path}: {error!r}") from error
+        """One request to one server; :class:`_Unanswered` when it gave no response at all."""
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            try:
+                # Streamed: returns once the status line and headers are in, so that a failure
+                # here means no response began, and one while reading the body does not move on.
+                response = await client.send(client.build_request(method, f"{url}{path}", **kwargs), stream=True)
+            except NO_RESPONSE as error:
+                raise _Unanswered(f"{url}: {error!r}") from error
+            except httpx.HTTPError as error:
+                raise RasaUnavailable(f"{method} {url}{path}: {error!r}") from error
+            try:
+                await response.aread()
+            except httpx.HTTPError as error:
+                raise RasaUnavailable(f"{method} {url}{path}: {error!r}") from error
+            finally:
+                await response.aclose()
         if response.status_code >= 400:
             raise RasaUnavailable(f"{method} {url}{path} answered {response.status_code}: {response.text[:300]}")
         try:
@@ -101,13 +119,13 @@ class RasaClient:
             raise RasaUnavailable(f"{method} {url}{path} answered no JSON") from error
 
     async def _request(self, method: str, path: str, sender: str, **kwargs: Any) -> Any:
-        refused: list[str] = []
+        unanswered: list[str] = []
         for url in self.servers_for(sender):
             try:
                 return await self._call(url, method, path, **kwargs)
-            except _Refused as error:
-                refused.append(str(error))
-        raise RasaUnavailable(f"{method} {path}: no Rasa server accepted the connection ({'; '.join(refused)})")
+            except _Unanswered as error:
+                unanswered.append(str(error))
+        raise RasaUnavailable(f"{method} {path}: no Rasa server answered ({'; '.join(unanswered)})")
 
     async def send(self, sender: str, message: str) -> RasaTurn:
         body = {"sender": sender, "message": message}

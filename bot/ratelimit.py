@@ -4,10 +4,15 @@ A fixed window per key: at most ``limit`` requests in each ``seconds``-long wind
 live in process memory by default (one worker) and in Redis when ``CITIZENBOT_REDIS_URL`` is set,
 so that every worker counts the same requests. A limited request gets 429 with a polite message
 and ``Retry-After``; on the WebSocket, an error frame with the same message.
+
+When Redis cannot be reached the limits fail open: requests are let through uncounted (citizens
+keep being answered; the limits guard against floods, not against an outage), one warning per
+minute is logged, and Redis is tried again every few seconds rather than on every request.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -17,8 +22,14 @@ from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 
 from bot.errors import error_response
+
+logger = logging.getLogger(__name__)
+
+OUTAGE_RETRY_SECONDS = 5.0  # after a failure, the counter is left alone this long: no request waits on it
+OUTAGE_WARNING_SECONDS = 60.0  # at most one warning per worker in this long
 
 LIMITED_MESSAGE = "Bạn gửi quá nhiều yêu cầu trong thời gian ngắn. Vui lòng chờ {seconds} giây rồi thử lại."
 LIMITED_MESSAGE_EN = "Too many requests. Please wait {seconds} seconds and try again."
@@ -39,9 +50,14 @@ class RateLimit:
         return parsed
 
 
+class CounterUnavailable(Exception):
+    """The shared counts cannot be reached."""
+
+
 class Counter(Protocol):
     def hit(self, key: str, window: int, ttl: float) -> int:
-        """Counts one request under `key` in window number `window`; returns the count so far."""
+        """Counts one request under `key` in window number `window`; returns the count so far.
+        Raises :class:`CounterUnavailable` when the counts cannot be reached."""
         ...
 
 
@@ -70,7 +86,10 @@ class RedisCounter:
         pipeline = self.client.pipeline()
         pipeline.incr(name)
         pipeline.expire(name, math.ceil(ttl) + 1)
-        count, _ = pipeline.execute()
+        try:
+            count, _ = pipeline.execute()
+        except RedisError as error:
+            raise CounterUnavailable(f"{type(error).__name__}: {error}") from error
         return int(count)
 
 
@@ -85,6 +104,8 @@ class RateLimiter:
         self.counter = counter
         self.limits = {"client": per_client, "conversation": per_conversation}
         self.clock = clock
+        self._retry_at = 0.0  # after the counter failed: when to try it again
+        self._warned_at: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> RateLimiter:
@@ -98,16 +119,25 @@ class RateLimiter:
         return cls(MemoryCounter(), client, conversation)
 
     def check(self, client: str, conversation: str | None = None) -> int | None:
-        """Counts the request; None when allowed, else the seconds to wait."""
+        """Counts the request; None when allowed (or uncounted, the counter unavailable), else the seconds to wait."""
         now = self.clock()
+        if now < self._retry_at:
+            return None
         waits = []
-        for kind, identity in (("client", client), ("conversation", conversation)):
-            if not identity:
-                continue
-            limit = self.limits[kind]
-            window = int(now // limit.seconds)
-            if self.counter.hit(f"{kind}:{identity}", window, limit.seconds) > limit.limit:
-                waits.append(max(1, math.ceil((window + 1) * limit.seconds - now)))
+        try:
+            for kind, identity in (("client", client), ("conversation", conversation)):
+                if not identity:
+                    continue
+                limit = self.limits[kind]
+                window = int(now // limit.seconds)
+                if self.counter.hit(f"{kind}:{identity}", window, limit.seconds) > limit.limit:
+                    waits.append(max(1, math.ceil((window + 1) * limit.seconds - now)))
+        except CounterUnavailable as error:
+            self._retry_at = now + OUTAGE_RETRY_SECONDS
+            if self._warned_at is None or now - self._warned_at >= OUTAGE_WARNING_SECONDS:
+                logger.warning("rate limits not counted, requests let through: %s", error)
+                self._warned_at = now
+            return None
         return max(waits) if waits else None
 
 

@@ -7,7 +7,7 @@ retrieval index is derived from this store and rebuilt from it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,8 @@ from bot.masking import mask_text
 from bot.procedure import Procedure
 
 metadata = sa.MetaData()
+
+ADD_FAQ_ATTEMPTS = 50  # each failed attempt means another entry was saved: never reached in practice
 
 procedures_table = sa.Table(
     "procedures",
@@ -138,6 +140,22 @@ class KnowledgeStore:
             if rows:
                 conn.execute(faqs_table.insert(), rows)
         return len(rows)
+
+    def add_faq(self, faq: Faq, above: int = 0) -> int:
+        """Stores a new entry under the next id after every existing one and `above` (its own `faq_id`
+        is ignored); returns that id. Saves at the same moment, from any worker, never share an id nor
+        overwrite each other: the id is the primary key, so of two inserting one id the later fails
+        (SQLite: when it gets the write lock; PostgreSQL: when the first commits) and takes the next."""
+        for _ in range(ADD_FAQ_ATTEMPTS):
+            try:
+                with self.engine.begin() as conn:
+                    top = conn.execute(sa.select(sa.func.max(faqs_table.c.faq_id))).scalar() or 0
+                    faq_id = max(top, above) + 1
+                    conn.execute(faqs_table.insert(), asdict(replace(faq, faq_id=faq_id)))
+                return faq_id
+            except sa.exc.IntegrityError:
+                continue  # another save took this id first: read the top again
+        raise RuntimeError(f"no free FAQ id after {ADD_FAQ_ATTEMPTS} attempts")
 
     def faqs(self, held_out: bool | None = None) -> list[Faq]:
         query = sa.select(faqs_table).order_by(faqs_table.c.faq_id)

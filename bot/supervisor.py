@@ -11,9 +11,12 @@ Starts, all on 127.0.0.1:
 
 with the commands and environment of the Makefile's ``rasa-actions`` / ``rasa-serve``
 targets. Every child runs in its own process group; its output is printed line by
-line with its name in front. Ctrl-C or SIGTERM stops them all (SIGTERM, then
-SIGKILL after a grace period), and so does any child exiting on its own. Without
-the Rasa environment or model the gateway runs alone and answers without Rasa.
+line with its name in front. A child that dies on its own is restarted after a
+short pause (1 s, then 2, 4, 8 s while it keeps dying), with a line naming it;
+one that dies 5 times within a minute is not going to start, and the supervisor
+then stops everything and says which one. Ctrl-C or SIGTERM stops them all
+(SIGTERM, then SIGKILL after a grace period). Without the Rasa environment or
+model the gateway runs alone and answers without Rasa.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +40,22 @@ from bot.settings import REPO_ROOT, Settings
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin"
 RASA_MODEL = REPO_ROOT / "var" / "rasa" / "models" / "citizenbot.tar.gz"
 GRACE_SECONDS = 20.0
+POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """A child that exits on its own is started again after `first_delay` seconds, doubled at each
+    exit within `window` seconds up to `max_delay`; at `max_exits` exits within `window` it cannot
+    start (a missing file, a port taken, a broken model) and the supervisor gives up."""
+
+    max_exits: int = 5
+    window: float = 60.0
+    first_delay: float = 1.0
+    max_delay: float = 8.0
+
+    def delay(self, recent_exits: int) -> float:
+        return min(self.max_delay, self.first_delay * 2 ** (recent_exits - 1))
 
 
 @dataclass
@@ -46,6 +66,9 @@ class Child:
     health: str
     process: subprocess.Popen[bytes] | None = None
     pump: threading.Thread | None = field(default=None, repr=False)
+    exits: deque[float] = field(default_factory=deque, repr=False)  # when it exited on its own, recent ones
+    restart_at: float | None = None  # set while it waits to be started again
+    recovering: bool = False  # started again, not answering its health check yet
 
     def start(self, out: _Printer) -> None:
         self.process = subprocess.Popen(
@@ -74,6 +97,18 @@ class Child:
             assert self.process is not None
             with contextlib.suppress(ProcessLookupError):  # it exited in between
                 os.killpg(self.process.pid, signum)
+
+    def kill_leftovers(self) -> None:
+        """After the child itself died: what it started (uvicorn's workers) would keep its port taken."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):  # none left
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def exit_reason(returncode: int | None) -> str:
+    if returncode is not None and returncode < 0:
+        return f"killed by {signal.Signals(-returncode).name}"
+    return f"exit code {returncode}"
 
 
 class _Printer:
@@ -143,8 +178,8 @@ def plan(host: str, port: int, rasa_port: int, actions_port: int, with_rasa: boo
 
 
 class Supervisor:
-    def __init__(self, children: list[Child], ready_url: str) -> None:
-        self.children, self.ready_url = children, ready_url
+    def __init__(self, children: list[Child], ready_url: str, policy: RestartPolicy = RestartPolicy()) -> None:
+        self.children, self.ready_url, self.policy = children, ready_url, policy
         self.out = _Printer(max(len(c.name) for c in [*children, Child("run", [], {}, "")]))
         self.stopping = threading.Event()
 
@@ -157,15 +192,10 @@ class Supervisor:
         code = 0
         try:
             for child in self.children:
-                self.out.say("run", f"starting {child.name}: {' '.join(child.command)}")
-                child.start(self.out)
+                self._start(child, "started")
             announced = False
-            while not self.stopping.wait(1.0):
-                dead = [c for c in self.children if not c.running()]
-                if dead:
-                    for child in dead:
-                        assert child.process is not None
-                        self.out.say("run", f"{child.name} exited with code {child.process.returncode}")
+            while not self.stopping.wait(POLL_SECONDS):
+                if not self._restart_dead():
                     code = 1
                     break
                 if not announced and all(c.healthy() for c in self.children):
@@ -176,15 +206,57 @@ class Supervisor:
                         state = repr(error)
                     self.out.say("run", f"{ready_message} — {state}")
                     announced = True
+                for child in self.children:
+                    if child.recovering and child.running() and child.healthy():
+                        self.out.say("run", f"{child.name} is serving again")
+                        child.recovering = False
         finally:
             self.stop()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
         return code
 
+    def _start(self, child: Child, verb: str) -> None:
+        child.start(self.out)
+        assert child.process is not None
+        self.out.say("run", f"{verb} {child.name} (pid {child.process.pid}): {' '.join(child.command)}")
+
+    def _restart_dead(self) -> bool:
+        """Schedules the restart of each child that died, starts those whose pause is over;
+        False when one keeps dying."""
+        now = time.monotonic()
+        for child in self.children:
+            if child.restart_at is not None:
+                if now >= child.restart_at and not self.stopping.is_set():
+                    child.restart_at = None
+                    child.recovering = True
+                    self._start(child, "restarted")
+                continue
+            if child.running():
+                continue
+            assert child.process is not None
+            child.kill_leftovers()
+            child.exits.append(now)
+            while now - child.exits[0] > self.policy.window:
+                child.exits.popleft()
+            reason = exit_reason(child.process.returncode)
+            if len(child.exits) >= self.policy.max_exits:
+                self.out.say(
+                    "run",
+                    f"{child.name} died {len(child.exits)} times within {self.policy.window:.0f} s (last: {reason}) "
+                    "and does not stay up (its own lines above say why): giving up, stopping every service.",
+                )
+                return False
+            delay = self.policy.delay(len(child.exits))
+            self.out.say("run", f"{child.name} died unexpectedly ({reason}): restarting it in {delay:g} s")
+            child.restart_at = now + delay
+        return True
+
     def stop(self) -> None:
         for child in reversed(self.children):
             child.signal(signal.SIGTERM)
+            if not child.running():
+                child.kill_leftovers()  # died just before the stop, its leftovers not yet seen to
         deadline = time.monotonic() + GRACE_SECONDS
         for child in reversed(self.children):
             if child.process is None:

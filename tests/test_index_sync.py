@@ -1,21 +1,21 @@
-"""Publishing in one worker switches every worker to the new index within seconds (Redis, or CURRENT)."""
+"""Publishing in one worker switches every worker to the new index within seconds, through the
+shared CURRENT pointer; a version that cannot be read leaves a worker serving the one it has."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import redis
 from conftest import HELPDESK, FixtureKB
-from servers import REDIS_URL
 
 from bot.assistant import Assistant
 from bot.confidence import ConfidenceModel
 from bot.index import SearchIndex
-from bot.index_sync import IndexFollower, PublishedVersion
+from bot.index_sync import IndexFollower, published_version
 from bot.procedure import Procedure
 from bot.retriever import Retriever
 from bot.staff.publishing import Publisher
@@ -24,43 +24,40 @@ from bot.store import KnowledgeStore
 NEW_PROCEDURE = Procedure("9.000777", "Cấp giấy phép tổ chức lễ hội truyền thống")
 
 
-@pytest.fixture(params=["redis", "pointer"])
-def published(request: pytest.FixtureRequest, tmp_path: Path, kb: FixtureKB) -> PublishedVersion:
-    """The shared index folder (a copy of the fixture index) and how workers learn its version."""
-    index_dir = tmp_path / "index"
-    shutil.copytree(kb.settings.index_dir, index_dir)
-    if request.param == "pointer":
-        return PublishedVersion(index_dir)
-    client = redis.Redis.from_url(REDIS_URL)
-    request.addfinalizer(client.close)
-    prefix = f"{request.getfixturevalue('redis_prefix')}{request.node.name}:"
-    return PublishedVersion(index_dir, client, prefix)
+@pytest.fixture
+def index_dir(tmp_path: Path, kb: FixtureKB) -> Path:
+    """The index folder the workers share (a copy of the fixture index)."""
+    shared = tmp_path / "index"
+    shutil.copytree(kb.settings.index_dir, shared)
+    return shared
+
+
+@pytest.fixture
+def worker(
+    index_dir: Path, store: KnowledgeStore, retriever: Retriever, constant_confidence: Callable[..., ConfidenceModel]
+) -> Callable[[], Assistant]:
+    def start() -> Assistant:
+        own = Retriever(SearchIndex.load(index_dir), store.procedures(), retriever.embedder, retriever.ranker)
+        return Assistant(store, own, constant_confidence(0.99), HELPDESK)
+
+    return start
 
 
 def test_a_publish_in_one_worker_switches_the_others(
-    published: PublishedVersion,
-    store: KnowledgeStore,
-    retriever: Retriever,
-    constant_confidence: Callable[..., ConfidenceModel],
+    index_dir: Path, store: KnowledgeStore, worker: Callable[[], Assistant]
 ) -> None:
-    def worker() -> Assistant:
-        index = SearchIndex.load(published.index_dir)
-        own = Retriever(index, store.procedures(), retriever.embedder, retriever.ranker)
-        return Assistant(store, own, constant_confidence(0.99), HELPDESK)
-
     worker_a, worker_b = worker(), worker()
     old_version = worker_b.retriever.index.version
-    follower = IndexFollower(worker_b, store.procedures, published, interval=0.2).start()
+    follower = IndexFollower(worker_b, store.procedures, index_dir, interval=0.2).start()
     try:
         store.upsert_procedures([NEW_PROCEDURE])
-        Publisher(store, published.index_dir, lambda: worker_a, published=published).publish("admin1")
+        Publisher(store, index_dir, lambda: worker_a).publish("admin1")
         deadline = time.monotonic() + 60
         while worker_a.retriever.index.version == old_version and time.monotonic() < deadline:
             time.sleep(0.05)
         new_version = worker_a.retriever.index.version
         assert new_version != old_version
-        if published.redis is not None:
-            assert published.redis.get(published.key).decode() == new_version
+        assert published_version(index_dir) == new_version
         switched_by = time.monotonic() + 3  # "within a few seconds"
         while worker_b.retriever.index.version != new_version and time.monotonic() < switched_by:
             time.sleep(0.05)
@@ -69,5 +66,19 @@ def test_a_publish_in_one_worker_switches_the_others(
         assert worker_b.ask("giấy phép tổ chức lễ hội truyền thống").procedure_code == NEW_PROCEDURE.code
     finally:
         follower.stop()
-        if published.redis is not None:
-            published.redis.delete(published.key)
+
+
+def test_an_unreadable_version_leaves_the_worker_serving_its_own(
+    index_dir: Path, store: KnowledgeStore, worker: Callable[[], Assistant], caplog: pytest.LogCaptureFixture
+) -> None:
+    serving = worker()
+    version = serving.retriever.index.version
+    (index_dir / "CURRENT").write_text("29991231-000000-000000")  # a version that is not there (pruned)
+    follower = IndexFollower(serving, store.procedures, index_dir, interval=0.05)
+    with caplog.at_level(logging.WARNING, logger="bot.index_sync"):
+        follower.start()
+        time.sleep(0.3)
+        follower.stop()
+    assert serving.retriever.index.version == version
+    assert "still serving " + version in caplog.text
+    assert serving.ask("đăng ký tạm trú").kind in {"answer", "clarify"}

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from processes import free_port
 from servers import REDIS_URL
 
 from bot import gateway
@@ -15,7 +19,15 @@ from bot.api import create_app
 from bot.conversations import ConversationStore
 from bot.feedback import FeedbackStore
 from bot.rasa_client import RasaClient
-from bot.ratelimit import MemoryCounter, RateLimit, RateLimiter, RedisCounter
+from bot.ratelimit import (
+    OUTAGE_RETRY_SECONDS,
+    OUTAGE_WARNING_SECONDS,
+    MemoryCounter,
+    RateLimit,
+    RateLimiter,
+    RedisCounter,
+)
+from bot.shared import redis_client
 
 LIMITED_WORDS = "Bạn gửi quá nhiều yêu cầu trong thời gian ngắn"
 
@@ -141,3 +153,92 @@ def test_the_chat_socket_answers_a_limited_message_with_an_error_frame(
         socket.send_json({"message": "làm tạm trú cần giấy tờ gì"})
         refused = socket.receive_json()
         assert refused["error"]["message"].startswith(LIMITED_WORDS)
+
+
+# ---- Redis unreachable: the limits fail open ------------------------------------------------------
+
+
+def outage_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "bot.ratelimit" and r.levelno == logging.WARNING]
+
+
+def test_with_redis_unreachable_requests_are_let_through_and_warned_about_once_a_minute(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seconds = Seconds()
+    closed = redis_client(f"redis://127.0.0.1:{free_port()}/0")  # the gateway's own client, nothing listening
+    limiter = RateLimiter(RedisCounter(closed, "outage:"), RateLimit(1, 60), RateLimit(1, 60), seconds)
+    caplog.set_level(logging.WARNING, logger="bot.ratelimit")
+    allowed = []
+    for _ in range(int(OUTAGE_WARNING_SECONDS)):  # a request a second, each over a limit of 1 if it were counted
+        allowed.append(limiter.check("10.0.0.1", "c-1"))
+        seconds.now += 1
+    assert allowed == [None] * len(allowed)
+    assert len(outage_warnings(caplog)) == 1
+    assert "let through" in outage_warnings(caplog)[0] and "Connection refused" in outage_warnings(caplog)[0]
+    assert limiter.check("10.0.0.1", "c-1") is None
+    assert len(outage_warnings(caplog)) == 2  # a minute later, once more
+
+
+def test_a_redis_that_does_not_answer_holds_one_request_per_retry_pause(caplog: pytest.LogCaptureFixture) -> None:
+    seconds = Seconds()
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # takes connections, never answers
+        client = redis_client(f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+        limiter = RateLimiter(RedisCounter(client, "outage:"), RateLimit(1, 60), RateLimit(1, 60), seconds)
+
+        def timed() -> float:
+            started = time.monotonic()
+            assert limiter.check("10.0.0.1") is None
+            return time.monotonic() - started
+
+        assert timed() >= 1.5  # waited for Redis's socket timeout
+        during_pause = []
+        for _ in range(int(OUTAGE_RETRY_SECONDS) * 2 - 1):
+            seconds.now += 0.5
+            during_pause.append(timed())
+        assert max(during_pause) < 0.05  # not tried again: no citizen waits on it
+        seconds.now += 0.5
+        assert timed() >= 1.5  # the pause is over: tried again
+    assert len(outage_warnings(caplog)) == 1
+
+
+@pytest.fixture
+def gateway_without_redis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_assistant, constant_confidence
+) -> Iterator[TestClient]:
+    """The gateway as configured for the scale-out (CITIZENBOT_REDIS_URL), with nothing at that address."""
+    monkeypatch.setenv("CITIZENBOT_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    assistant = make_assistant(constant_confidence(0.99))
+    app = create_app(assistant_factory=lambda: assistant)  # its limiter from the settings: counts in Redis
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    conversations, feedback = ConversationStore(url), FeedbackStore(url)
+    app.dependency_overrides.update(
+        {
+            gateway.conversation_store: lambda: conversations,
+            gateway.feedback_store: lambda: feedback,
+            gateway.rasa_client: lambda: RasaClient(f"http://127.0.0.1:{free_port()}", timeout=1),
+            gateway.helpdesk: lambda: "1800 1096",
+        }
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_citizens_are_answered_while_redis_is_unreachable(
+    gateway_without_redis: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = gateway_without_redis
+    caplog.set_level(logging.WARNING, logger="bot.ratelimit")
+    ask = client.post("/api/ask", json={"question": "làm tạm trú cần giấy tờ gì"})
+    assert ask.status_code == 200, ask.text
+    assert ask.json()["kind"] == "answer" and "tạm trú" in ask.json()["text"]
+    chat = client.post("/api/chat", json={"message": "làm tạm trú cần giấy tờ gì"})
+    assert chat.status_code == 200, chat.text
+    assert chat.json()["kind"] == "answer" and chat.json()["route"] == "fallback"
+    follow_up = {"message": "cần giấy tờ gì", "conversation_id": chat.json()["conversation_id"]}
+    again = client.post("/api/chat", json=follow_up)
+    assert again.status_code == 200, again.text
+    with client.websocket_connect("/ws/chat") as socket_chat:
+        socket_chat.send_json({"message": "làm tạm trú cần giấy tờ gì"})
+        assert socket_chat.receive_json()["kind"] == "answer"
+    assert len(outage_warnings(caplog)) == 1

@@ -15,11 +15,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from processes import ScaledStack, chat, scaled_stack
+from processes import ScaledStack, chat, scaled_stack, wait_for
 from servers import REDIS_URL
 
 from bot.conversations import ConversationStore
@@ -37,13 +38,6 @@ def scaled(
     workdir = tmp_path_factory.mktemp("scaled-stack")
     with scaled_stack(workdir, new_postgres_database(), REDIS_URL, redis_prefix) as stack:
         yield stack
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"{what}: not after {seconds:.0f} s"
-        time.sleep(0.5)
 
 
 def healthy(url: str) -> bool:
@@ -96,6 +90,8 @@ def test_without_the_action_server_citizens_get_a_polite_reply_and_it_recovers(s
         assert reply["kind"] == "unavailable" and "tạm thời" in reply["text"] and "1800 1096" in reply["text"]
         question = chat(scaled.url, "làm tạm trú cần giấy tờ gì")
         assert question["kind"] == "answer" and "tạm trú" in question["text"].lower(), question
+        fee = chat(scaled.url, "lệ phí đăng ký tạm trú bao nhiêu")
+        assert fee["kind"] == "fee" and "đồng" in fee["text"], fee
     finally:
         scaled.actions.start()
         scaled.actions.wait_ready(90)
@@ -112,11 +108,26 @@ def restart_postgresql() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+class Reply(NamedTuple):
+    conversation: str
+    status: int  # 0: no HTTP response at all
+    started: float  # time.monotonic()
+    seconds: float
+    body: dict
+    retry_after: str | None
+
+
+# Measured on the 2-core test machine: the slowest reply 1.1–1.9 s over 10 runs, answering again
+# 0.6–0.9 s after PostgreSQL was back over 4; the bounds leave room for a busier machine.
+SLOWEST_SECONDS = 5.0
+BACK_SECONDS = 5.0
+
+
 def test_a_postgresql_restart_under_load_fails_fast_recovers_and_writes_nothing_partial(
     scaled: ScaledStack,
 ) -> None:
     conversations = [chat(scaled.url, "xin chào")["conversation_id"] for _ in range(4)]
-    results: list[tuple[str, int, float, dict]] = []
+    results: list[Reply] = []
     stop = threading.Event()
 
     def citizen(conversation: str) -> None:
@@ -128,9 +139,10 @@ def test_a_postgresql_restart_under_load_fails_fast_recovers_and_writes_nothing_
                     json={"message": "lệ phí đăng ký tạm trú bao nhiêu", "conversation_id": conversation},
                     timeout=60,
                 )
-                results.append((conversation, response.status_code, time.monotonic() - started, response.json()))
+                body, status, retry_after = response.json(), response.status_code, response.headers.get("Retry-After")
             except (httpx.HTTPError, ValueError) as error:
-                results.append((conversation, 0, time.monotonic() - started, {"error": repr(error)}))
+                body, status, retry_after = {"error": repr(error)}, 0, None
+            results.append(Reply(conversation, status, started, time.monotonic() - started, body, retry_after))
             time.sleep(0.2)
 
     threads = [threading.Thread(target=citizen, args=(c,)) for c in conversations]
@@ -139,20 +151,23 @@ def test_a_postgresql_restart_under_load_fails_fast_recovers_and_writes_nothing_
     try:
         time.sleep(3)
         restart_postgresql()
-        # Recovered: a fresh turn works within a few seconds of PostgreSQL being back.
-        wait_for(lambda: any(r[1] == 200 for r in results[-4:]), 60, "answers after the restart")
+        back = time.monotonic()  # pg_ctlcluster returns once PostgreSQL accepts connections again
+        wait_for(lambda: any(r.status == 200 and r.started >= back for r in results), 60, "answers after the restart")
         time.sleep(3)
     finally:
         stop.set()
         for thread in threads:
             thread.join(120)
 
-    codes = {code for _, code, _, _ in results}
-    assert codes <= {200, 503}, [r for r in results if r[1] not in (200, 503)][:3]
-    refused = [r for r in results if r[1] == 503]
-    assert all("tạm thời gián đoạn" in body["message"] for _, _, _, body in refused)
-    assert max(seconds for _, _, seconds, _ in results) < 30  # failing fast, not hanging
-    assert results[-1][1] == 200
+    assert {r.status for r in results} <= {200, 503}, [r for r in results if r.status not in (200, 503)][:3]
+    refused = [r for r in results if r.status == 503]
+    assert refused, "no request met the restart"
+    assert all("tạm thời gián đoạn" in r.body["message"] and int(r.retry_after or 0) > 0 for r in refused)
+    slowest = max(r.seconds for r in results)
+    answered_again = min(r.started + r.seconds for r in results if r.status == 200 and r.started >= back) - back
+    assert slowest < SLOWEST_SECONDS, f"failing fast, not hanging: the slowest reply took {slowest:.1f} s"
+    assert answered_again < BACK_SECONDS, f"answered again {answered_again:.1f} s after PostgreSQL was back"
+    assert results[-1].status == 200
 
     # No partial writes: each conversation's turn counter matches its logged turns, one per answered turn.
     engine = sa.create_engine(scaled.env["CITIZENBOT_DATABASE_URL"], poolclass=sa.pool.NullPool)
@@ -164,7 +179,7 @@ def test_a_postgresql_restart_under_load_fails_fast_recovers_and_writes_nothing_
             counter = conn.exec_driver_sql(
                 "SELECT turns FROM chat_conversations WHERE id = %(c)s", {"c": conversation}
             ).scalar()
-            answered = sum(1 for c, code, _, _ in results if c == conversation and code == 200)
+            answered = sum(1 for r in results if r.conversation == conversation and r.status == 200)
             assert logged == counter, conversation
             assert answered <= logged - 1 <= answered + 1  # the greeting, and at most one turn cut after its commit
     engine.dispose()

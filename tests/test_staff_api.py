@@ -139,6 +139,35 @@ def test_changes_need_the_csrf_header(console: Console) -> None:
     client.headers["X-CSRF-Token"] = token
 
 
+def test_outbox_of_the_callbot_lists_masked_numbers_and_marks_sent(console: Console) -> None:
+    outbox = console.services.outbox
+    message = outbox.queue("0912345678", "Hồ sơ của bạn đã có kết quả; số liên hệ 0905 111 201.", "call-1")
+    assert console.client("anonymous").get("/api/staff/outbox").status_code == 401
+    for role in ("editor", "reviewer", "admin"):
+        listed = console.client(role).get("/api/staff/outbox", params={"status": "queued"})
+        assert listed.status_code == 200, listed.text
+        [shown] = listed.json()["messages"]
+        assert shown["phone"] == "091****678" and "090* *** ***" in shown["text"]
+        assert "0905 111 201" not in shown["text"]
+        assert shown["status"] == "queued" and shown["status_name"] == "Chờ gửi" and shown["created_at"]
+    editor = console.client("editor")
+    whole = editor.get(f"/api/staff/outbox/{message.id}").json()  # opened to be sent: the number whole
+    assert whole["phone"] == "0912345678" and "0905 111 201" in whole["text"]
+
+    token = editor.headers.pop("X-CSRF-Token")
+    assert editor.post(f"/api/staff/outbox/{message.id}/sent").status_code == 403
+    editor.headers["X-CSRF-Token"] = token
+    assert console.client("anonymous").post(f"/api/staff/outbox/{message.id}/sent").status_code == 401
+    assert outbox.message(message.id).status == "queued"
+    sent = editor.post(f"/api/staff/outbox/{message.id}/sent")
+    assert sent.status_code == 200 and sent.json()["status_name"] == "Đã gửi"
+    assert outbox.message(message.id).status == "sent"
+    assert editor.get("/api/staff/outbox", params={"status": "queued"}).json()["messages"] == []
+    assert editor.post("/api/staff/outbox/999999/sent").status_code == 404
+    assert editor.get("/api/staff/outbox/0").status_code == 422
+    assert editor.get("/api/staff/outbox", params={"status": "lost"}).status_code == 422
+
+
 def test_the_last_admin_cannot_be_demoted(console: Console) -> None:
     response = console.client("admin").patch("/api/staff/accounts/admin1", json={"role": "editor"})
     assert response.status_code == 422

@@ -22,6 +22,7 @@ PAGES = [
     "/staff/procedures/new",
     "/staff/import",
     "/staff/review",
+    "/staff/outbox",
     "/staff/accounts",
 ]
 
@@ -175,3 +176,28 @@ def test_import_preview_and_review_queue_pages(console: Console) -> None:
     )
     assert done.status_code == 303
     assert "hồ sơ cưới vợ" in console.services.store.procedure("1.000894").aliases
+
+
+def test_outbox_page_masks_numbers_opens_one_whole_and_marks_it_sent(console: Console) -> None:
+    outbox = console.services.outbox
+    first = outbox.queue("0912345678", "Hồ sơ 000.00.21.H48-261122-0031 đã có kết quả. Liên hệ 0905 111 201.", "c1")
+    outbox.queue("0987654321", "Đăng ký khai sinh cần <b>tờ khai</b>.", "c2")
+    editor = browser(console, "editor1")
+    page = editor.get("/staff/outbox").text
+    assert "091****678" in page and "098****321" in page and "0912345678" not in page and "0987654321" not in page
+    assert "000.00.21.H48-261122-0031" in page and "090* *** ***" in page and "0905 111 201" not in page
+    assert "&lt;b&gt;tờ khai&lt;/b&gt;" in page and "<b>tờ khai</b>" not in page
+    whole = editor.get(f"/staff/outbox/{first.id}").text  # opened to be sent: number and text whole
+    assert "0912345678" in whole and "0905 111 201" in whole
+    assert editor.get("/staff/outbox/999999").status_code == 404 and editor.get("/staff/outbox/x").status_code == 404
+
+    csrf = hidden(page, "csrf")
+    assert editor.post(f"/staff/outbox/{first.id}/sent", data={}).status_code == 403
+    assert outbox.message(first.id).status == "queued"
+    done = editor.post(f"/staff/outbox/{first.id}/sent", data={"csrf": csrf})
+    assert done.status_code == 303 and outbox.message(first.id).status == "sent"
+    queued = editor.get(done.headers["location"]).text  # back to the list: what is still to be sent
+    assert f"Đã đánh dấu tin nhắn số {first.id} là đã gửi." in queued
+    assert "098****321" in queued and "091****678" not in queued
+    assert "091****678" in editor.get("/staff/outbox?status=sent").text
+    assert "Đánh dấu đã gửi" not in editor.get(f"/staff/outbox/{first.id}").text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from staff_support import Console, build_console, staff_settings
@@ -13,6 +14,8 @@ from bot.assistant import Assistant
 from bot.confidence import ConfidenceModel
 from bot.index import SearchIndex
 from bot.staff import publishing
+from bot.staff.history import ProcedureHistory
+from bot.staff.review import STAFF_FAQ_IDS, ReviewQueue
 from bot.store import KnowledgeStore
 
 KET_HON = "1.000894"
@@ -101,6 +104,56 @@ def test_an_edit_saved_while_a_publish_reads_the_store_is_published_too(
     assert held.rounds == 2  # the publish started over to take the edit
     answer = ask(console, "lệ phí đăng ký tạm trú bao nhiêu tiền")
     assert answer["kind"] == "answer" and "30.000 đồng" in answer["text"]
+
+
+def test_an_faq_entry_saved_while_a_publish_reads_the_store_is_published_too(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "hồ sơ cưới vợ"
+    assert ask(console, question)["kind"] == "abstain"
+    held = HeldBuild(monkeypatch)  # the rebuild has read the store; the entry lands before it finishes
+    assert console.client("reviewer").post("/api/staff/publish").status_code == 202
+    assert held.built.wait(60)
+    editor = console.client("editor")
+    group = editor.get("/api/staff/review/unanswered").json()["groups"][0]
+    body = {
+        "question_ids": group["ids"], "question": group["question"], "procedure_code": KET_HON,
+        "answer": "Khi đăng ký kết hôn, hai bên nộp tờ khai đăng ký kết hôn và xuất trình giấy tờ tùy thân.",
+    }
+    assert editor.post("/api/staff/review/unanswered/faq", json=body).status_code in (200, 201)
+    held.release.set()
+    status = console.services.publisher.wait(120)
+
+    assert status.state == "succeeded", status.error
+    assert held.rounds == 2  # the publish started over to take the entry
+    answer = ask(console, question)
+    assert answer["kind"] == "answer" and answer["procedure_code"] == KET_HON, answer
+
+
+def test_faq_entries_saved_at_the_same_moment_by_different_workers_all_keep_their_own_id(
+    database_url: str, new_store: Callable[[str], KnowledgeStore]
+) -> None:
+    store, saves = new_store(database_url), 8
+    for i in range(saves):
+        store.log_unanswered(f"câu hỏi thứ {i + 1} về kết hôn", "low_confidence", 0.1, [])
+    questions = store.unanswered(saves)
+    # One queue per worker, each with its own connections, all saving at once.
+    queues = [ReviewQueue(s, ProcedureHistory(s), None) for s in (KnowledgeStore(database_url) for _ in questions)]
+    start = threading.Barrier(saves)
+
+    def save(queue: ReviewQueue, question_id: int) -> int:
+        start.wait()
+        return queue.to_faq([question_id], f"Câu hỏi {question_id}", f"Trả lời {question_id}", KET_HON, "editor1")
+
+    with ThreadPoolExecutor(saves) as pool:
+        ids = list(pool.map(save, queues, [q.id for q in questions]))
+
+    assert len(set(ids)) == saves and min(ids) == STAFF_FAQ_IDS + 1
+    saved = {f.faq_id: f for f in store.faqs() if f.faq_id > STAFF_FAQ_IDS}
+    assert sorted(saved) == sorted(ids)  # none overwritten
+    assert all(saved[i].question.replace("Câu hỏi", "Trả lời") == saved[i].answer for i in ids)
+    for queue in queues:
+        queue.store.engine.dispose()
 
 
 def test_one_rebuild_at_a_time_across_workers_and_every_worker_reports_it(

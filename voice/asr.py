@@ -11,9 +11,11 @@ size) and gets the running partial text back, then asks for the final text::
         text = stream.result()                  # also readies the stream for the next utterance
 
 ``stream(grammar=YES_NO_GRAMMAR)`` restricts what may be recognised, for
-confirmations and spoken digits. vosk decodes against the grammar itself;
-viet-asr has no grammar decoding, so its output is filtered onto the grammar
-(words outside it are dropped, diacritic slips are mapped to the grammar word).
+confirmations and spoken digits, and ``stream.use_grammar(...)`` changes it from
+the next utterance on. vosk decodes against the grammar itself
+(``Recognizer.decodes_grammar``); viet-asr has no grammar decoding, so its output
+is filtered onto the grammar (words outside it are dropped, diacritic slips are
+mapped to the grammar word), which is why a call keeps it on free recognition.
 
 Neither backend downloads anything: viet-asr's model is compiled into its wheel
 (its native library is built without HTTP), and vosk only opens the directory it
@@ -39,12 +41,16 @@ from voice import SpeechEngineError
 from voice.audio import FRAME_SAMPLES, SAMPLE_RATE, as_pcm, frames
 from voice.settings import ASR_BACKENDS, VoiceSettings
 
-# What a caller may say to confirm or refuse a read-back.
+# What a caller may say to confirm or refuse a read-back (voice.replies.yes_or_no reads it).
 YES_NO_GRAMMAR: tuple[str, ...] = (
     "có",
     "không",
     "đúng",
     "đúng rồi",
+    "đúng không",  # the question echoed back: a yes
+    "phải không",
+    "có đúng không",
+    "không đúng",
     "sai",
     "sai rồi",
     "vâng",
@@ -103,6 +109,12 @@ def normalize_transcript(text: str) -> str:
 class RecognizerStream(Protocol):
     """One caller's audio, utterance after utterance."""
 
+    grammar: tuple[str, ...] | None  # what utterances are recognised against (None: free speech)
+
+    def use_grammar(self, grammar: Sequence[str] | None) -> None:
+        """Recognise from the next utterance on against this grammar (None: free speech)."""
+        ...
+
     def accept(self, pcm: bytes | np.ndarray) -> str:
         """Feed 8 kHz int16 PCM; returns the partial text of the current utterance so far."""
         ...
@@ -120,6 +132,9 @@ class RecognizerStream(Protocol):
 
 class Recognizer(Protocol):
     name: str
+    # True when a grammar restricts the decoding itself (vosk); False when the free text is only
+    # filtered onto it afterwards (viet-asr), which loses words a grammar-less call would still use.
+    decodes_grammar: bool
 
     def stream(self, grammar: Sequence[str] | None = None) -> RecognizerStream: ...
 
@@ -174,13 +189,17 @@ class _Stream:
 
 
 class VietAsrStream(_Stream):
-    def __init__(self, session: Any, grammar: GrammarFilter | None) -> None:
+    def __init__(self, session: Any, grammar: Sequence[str] | None) -> None:
         self.session = session
-        self.grammar = grammar
+        self.use_grammar(grammar)
+
+    def use_grammar(self, grammar: Sequence[str] | None) -> None:
+        self.grammar = tuple(grammar) if grammar else None
+        self.filter = GrammarFilter(grammar) if grammar else None
 
     def _text(self, raw: str) -> str:
         text = normalize_transcript(raw)
-        return self.grammar(text) if self.grammar else text
+        return self.filter(text) if self.filter else text
 
     def accept(self, pcm: bytes | np.ndarray) -> str:
         self.session.accept(np.ascontiguousarray(as_pcm(pcm)))
@@ -201,6 +220,7 @@ class VietAsrRecognizer:
     """viet-asr's streaming Conformer-CTC model (int8 ONNX, compiled into its wheel); one pipeline, many streams."""
 
     name = "viet-asr"
+    decodes_grammar = False
 
     def __init__(self) -> None:
         try:
@@ -223,18 +243,26 @@ class VietAsrRecognizer:
         self.pipeline.close()
 
     def stream(self, grammar: Sequence[str] | None = None) -> VietAsrStream:
-        return VietAsrStream(
-            self.pipeline.stream(sample_rate=float(SAMPLE_RATE)), GrammarFilter(grammar) if grammar else None
-        )
+        return VietAsrStream(self.pipeline.stream(sample_rate=float(SAMPLE_RATE)), grammar)
 
 
 # ---------------------------------------------------------------- vosk
 
 
 class VoskStream(_Stream):
-    def __init__(self, recognizer: Any) -> None:
-        self.recognizer = recognizer
+    def __init__(self, owner: VoskRecognizer, grammar: Sequence[str] | None) -> None:
+        self.owner = owner
+        self.recognizer = owner.kaldi(grammar)
+        self.grammar = tuple(grammar) if grammar else None
         self.done: list[str] = []  # segments vosk closed at its own endpoints within this utterance
+
+    def use_grammar(self, grammar: Sequence[str] | None) -> None:
+        wanted = tuple(grammar) if grammar else None
+        if wanted != self.grammar:
+            # A new decoder (cheap: the model is shared) rather than SetGrammar, which cannot go back to free speech.
+            self.recognizer = self.owner.kaldi(wanted)
+            self.grammar = wanted
+            self.done = []
 
     def _joined(self, current: str) -> str:
         return normalize_transcript(" ".join([*self.done, current]))
@@ -264,6 +292,7 @@ class VoskRecognizer:
     """
 
     name = "vosk"
+    decodes_grammar = True
 
     def __init__(self, model_dir: str | Path | None = None) -> None:
         if model_dir is None:
@@ -310,12 +339,14 @@ class VoskRecognizer:
             known.append("[unk]")
         return json.dumps(list(dict.fromkeys(known)), ensure_ascii=False)
 
-    def stream(self, grammar: Sequence[str] | None = None) -> VoskStream:
+    def kaldi(self, grammar: Sequence[str] | None) -> Any:
+        """A vosk decoder on the shared model, free or restricted to the grammar."""
         if grammar:
-            recognizer = self._vosk.KaldiRecognizer(self.model, float(SAMPLE_RATE), self.grammar_json(grammar))
-        else:
-            recognizer = self._vosk.KaldiRecognizer(self.model, float(SAMPLE_RATE))
-        return VoskStream(recognizer)
+            return self._vosk.KaldiRecognizer(self.model, float(SAMPLE_RATE), self.grammar_json(grammar))
+        return self._vosk.KaldiRecognizer(self.model, float(SAMPLE_RATE))
+
+    def stream(self, grammar: Sequence[str] | None = None) -> VoskStream:
+        return VoskStream(self, grammar)
 
 
 # ---------------------------------------------------------------- choosing and using

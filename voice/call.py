@@ -19,7 +19,10 @@ the WebSocket.
   sequence number, the agency part being found from them after the ownership check), read
   back for a yes/no confirmation, then looked up. Silence gets one
   re-prompt; a second silence, three failures in a row, key 0 or asking for a person
-  hands over: a callback request whose ticket number is read out.
+  (at any point) hands over: a callback request whose ticket number is read out.
+- Grammars: with a recogniser that decodes against a grammar (vosk), a read-back is answered
+  under the yes/no grammar and digits are said under the digit grammar; otherwise (viet-asr)
+  every utterance is recognised freely.
 """
 
 from __future__ import annotations
@@ -44,12 +47,12 @@ from bot.dossier_codes import (
     parse_reception,
     spoken_digits,
 )
-from bot.gateway import DOSSIER_PHRASES, asks_for_a_person
-from bot.text import fold
-from voice import prompts
-from voice.asr import Recognizer, RecognizerStream
+from bot.gateway import DOSSIER_PHRASES
+from voice import SpeechEngineError, prompts
+from voice.asr import DIGIT_GRAMMAR, YES_NO_GRAMMAR, Recognizer, RecognizerStream
 from voice.audio import FRAME_MS, FRAME_SAMPLES, as_pcm, frames
 from voice.endpointing import BARGE_IN, NO_INPUT, SPEECH_END, SPEECH_START, Endpointer, EndpointerConfig
+from voice.replies import asks_for_a_person, asks_for_a_text_message, asks_to_repeat, folded, yes_or_no
 from voice.services import CallServices, valid_phone
 from voice.speech_text import sentences, shorten_for_voice
 from voice.tts import Synthesizer
@@ -61,11 +64,8 @@ ASR_CHUNK_FRAMES = 5  # audio is handed to the recogniser 100 ms at a time
 CODE_DIGITS = 19  # a dossier code keyed without its letter H: 000.00.21.H48-261122-0031
 MAX_KEYED_DIGITS = 32
 MAX_PENDING_SAMPLES = 8000 * 2  # caller audio not yet cut into frames (a misbehaving gateway cannot grow it)
-
-YES_WORDS = frozenset({"co", "dung", "vang", "da", "phai", "u", "roi", "chinh", "ok", "yes"})
-NO_WORDS = frozenset({"khong", "sai", "chua", "no"})
-REPEAT_PHRASES = ("nhac lai", "lap lai", "noi lai", "nghe lai")
-SMS_PHRASES = ("tin nhan", "nhan tin", "sms", "gui chi tiet")
+CONFIRM_STATES = ("confirm_code", "confirm_check")
+DIGIT_STATES = ("code", "check", "phone")  # the states whose keys are digits, not menu choices
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,10 @@ class CallConfig:
     end_silence_ms: int = 550  # silence that ends an utterance
     max_failures: int = 3
     playback_lead_s: float = 0.2  # how far ahead of the line bot audio is sent
+    # What a grammar-decoding recogniser listens for while a read-back waits for its answer, and while
+    # digits are awaited (a model of another language is given grammars of its own words).
+    yes_no_grammar: tuple[str, ...] = YES_NO_GRAMMAR
+    digit_grammar: tuple[str, ...] = DIGIT_GRAMMAR
 
     @classmethod
     def from_env(cls) -> CallConfig:
@@ -95,19 +99,6 @@ class CallLine(Protocol):
     async def transcript(self, speaker: str, text: str) -> None: ...
 
     async def hangup(self) -> None: ...
-
-
-def folded_words(text: str) -> list[str]:
-    return fold(text.lower()).replace(",", " ").replace(".", " ").split()
-
-
-def yes_or_no(text: str) -> bool | None:
-    words = set(folded_words(text))
-    if words & NO_WORDS:
-        return False
-    if words & YES_WORDS:
-        return True
-    return None
 
 
 def keyed_code(digits: str) -> str | None:
@@ -195,16 +186,35 @@ class Speaker:
 # ---------------------------------------------------------------- listening
 
 
-class Utterances:
-    """Streams each utterance into one recogniser stream; audio is fed in order by a single worker."""
+@dataclass(frozen=True)
+class GrammarSwitch:
+    grammar: tuple[str, ...] | None
 
-    def __init__(self, stream: RecognizerStream) -> None:
+
+class Utterances:
+    """Streams each utterance into one recogniser stream; audio is fed in order by a single worker.
+
+    ``grammar()`` is asked at the start of each utterance what to recognise it against; a change
+    reaches the stream before that utterance's first audio, never in the middle of one.
+    """
+
+    def __init__(
+        self, stream: RecognizerStream, grammar: Callable[[], tuple[str, ...] | None] = lambda: None
+    ) -> None:
         self.stream = stream
-        self.queue: asyncio.Queue[np.ndarray | asyncio.Future[str] | None] = asyncio.Queue()
+        self.grammar = grammar
+        self.queue: asyncio.Queue[np.ndarray | GrammarSwitch | asyncio.Future[str] | None] = asyncio.Queue()
         self.chunk: list[np.ndarray] = []
+        self.open = False  # audio of an utterance has been fed and not finished yet
+        self.requested: tuple[str, ...] | None = None
         self.worker = asyncio.create_task(self._work())
 
     def feed(self, frame: np.ndarray) -> None:
+        if not self.open:
+            self.open = True
+            if (wanted := self.grammar()) != self.requested:
+                self.requested = wanted
+                self.queue.put_nowait(GrammarSwitch(wanted))
         self.chunk.append(frame)
         if len(self.chunk) >= ASR_CHUNK_FRAMES:
             self.queue.put_nowait(np.concatenate(self.chunk))
@@ -215,15 +225,25 @@ class Utterances:
         if self.chunk:
             self.queue.put_nowait(np.concatenate(self.chunk))
             self.chunk = []
+        self.open = False
         done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.queue.put_nowait(done)
         return done
+
+    def _use_grammar(self, grammar: tuple[str, ...] | None) -> None:
+        try:
+            self.stream.use_grammar(grammar)
+        except SpeechEngineError as error:  # e.g. a model that knows none of the grammar's words
+            logger.warning("recognising freely instead of with a grammar: %s", error)
+            self.stream.use_grammar(None)
 
     async def _work(self) -> None:
         while (item := await self.queue.get()) is not None:
             try:
                 if isinstance(item, np.ndarray):
                     await asyncio.to_thread(self.stream.accept, item)
+                elif isinstance(item, GrammarSwitch):
+                    await asyncio.to_thread(self._use_grammar, item.grammar)
                 else:
                     item.set_result(await asyncio.to_thread(self.stream.result))
             except Exception as error:  # the engine failing on one utterance must not end the call
@@ -277,7 +297,8 @@ class CallSession:
         self.endpointer = Endpointer(
             EndpointerConfig(end_silence_ms=self.config.end_silence_ms, no_input_ms=self.config.no_input_ms)
         )
-        self.utterances = Utterances(recognizer.stream())
+        self.decodes_grammar = recognizer.decodes_grammar
+        self.utterances = Utterances(recognizer.stream(), self.grammar)
         self.pre_roll: deque[np.ndarray] = deque(maxlen=PRE_ROLL_FRAMES)
         self.pending = np.zeros(0, dtype=np.int16)
         self.keys = ""
@@ -333,7 +354,7 @@ class CallSession:
         if self.speaker.speaking and self.speaker.interruptible:
             self._barge_in()
         self.endpointer.start_listening()
-        if self.dialogue.state in ("code", "check", "phone"):
+        if self.dialogue.state in DIGIT_STATES:
             if digit == "#":
                 keys, self.keys = self.keys, ""
                 self.turns.put_nowait(("keys", keys))
@@ -354,6 +375,18 @@ class CallSession:
         with contextlib.suppress(asyncio.CancelledError):
             await self.turn_worker
         await self.utterances.close()
+
+    def grammar(self) -> tuple[str, ...] | None:
+        """What the recogniser listens for now: a read-back's yes or no, or digits, when it can decode against
+        a grammar. A recogniser that could only filter its free text keeps it (it may hold a request for a person).
+        """
+        if not self.decodes_grammar:
+            return None
+        if self.dialogue.state in CONFIRM_STATES:
+            return self.config.yes_no_grammar
+        if self.dialogue.state in DIGIT_STATES:
+            return self.config.digit_grammar
+        return None
 
     # ---- turn-taking
 
@@ -450,8 +483,10 @@ class CallSession:
         if not text:
             await self._fail(prompts.NOT_HEARD)
             return
-        folded = " ".join(folded_words(text))
-        if d.state in ("confirm_code", "confirm_check"):
+        if d.state != "phone" and asks_for_a_person(text):  # like key 0, wherever the call is
+            await self._hand_over(prompts.HANDING_OVER)
+            return
+        if d.state in CONFIRM_STATES:
             answer = yes_or_no(text)
             if answer is None:
                 await self._fail(prompts.NOT_YES_NO)
@@ -483,15 +518,13 @@ class CallSession:
             await self._got_phone(spoken_digits(text))
             return
         # menu or choice: a new request
-        if asks_for_a_person(text) or "nhan vien" in folded:
-            await self._hand_over(prompts.HANDING_OVER)
-        elif any(p in folded for p in REPEAT_PHRASES):
+        if asks_to_repeat(text):
             self._repeat()
-        elif any(p in folded for p in SMS_PHRASES):
+        elif asks_for_a_text_message(text):
             await self._send_sms()
         elif (code := parse_dossier_code(text)) is not None:
             await self._got_code(code)
-        elif any(p in folded for p in DOSSIER_PHRASES):
+        elif any(p in folded(text) for p in DOSSIER_PHRASES):
             self._succeeded()
             self._enter("code", prompts.ASK_CODE)
         else:
@@ -503,7 +536,7 @@ class CallSession:
             await self._hand_over(prompts.HANDING_OVER)
         elif digit == "*":
             self._repeat()
-        elif d.state in ("confirm_code", "confirm_check") and digit in "12":
+        elif d.state in CONFIRM_STATES and digit in "12":
             await self._confirmed(digit == "1")
         elif d.state == "choice" and digit.isdigit() and 1 <= int(digit) <= len(d.choices):
             await self._ask(d.choice_question, d.choices[int(digit) - 1])

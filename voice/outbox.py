@@ -1,20 +1,24 @@
 """Text messages the callbot promised to send: an outbox table that staff (and an SMS gateway) read.
 
 Nothing is sent from here: a row is queued with the caller's number and the full written
-answer; an SMS gateway or a staff member sends it and marks it sent.
+answer; an SMS gateway or a staff member sends it and marks it sent (``citizenbot outbox``,
+the staff console's "Tin nhắn chờ gửi"). Lists for staff mask phone and ID numbers
+(:mod:`bot.masking`); one message, opened to be sent, is whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 from bot.database import open_database, utc_now
+from bot.masking import mask_phone, mask_text
 
 MAX_SMS_CHARS = 2000  # a long answer goes out as several concatenated SMS; beyond this it is cut
+STATUS_LABELS = {"queued": "Chờ gửi", "sent": "Đã gửi", "failed": "Gửi không được"}
 
 metadata = sa.MetaData()
 
@@ -58,14 +62,32 @@ class Outbox:
         return OutgoingMessage(id=new_id, **row)
 
     def list(self, status: str | None = None, limit: int = 100) -> list[OutgoingMessage]:
+        """Newest first, whole (for the SMS gateway and the command line)."""
         query = sa.select(outbox_table).order_by(outbox_table.c.id.desc()).limit(limit)
         if status:
             query = query.where(outbox_table.c.status == status)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [OutgoingMessage(r.id, r.created_at, r.conversation_id, r.phone, r.text, r.status) for r in rows]
+        return [_message(r) for r in rows]
+
+    def list_masked(self, status: str | None = None, limit: int = 100) -> list[OutgoingMessage]:
+        """Newest first, phone and ID numbers masked: what staff lists show."""
+        return [replace(m, phone=mask_phone(m.phone), text=mask_text(m.text)) for m in self.list(status, limit)]
+
+    def message(self, message_id: int) -> OutgoingMessage | None:
+        """One message, whole: for the staff member who sends it."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(outbox_table).where(outbox_table.c.id == message_id)).first()
+        return _message(row) if row else None
 
     def mark(self, message_id: int, status: str) -> bool:
+        if status not in STATUS_LABELS:
+            raise ValueError(f"unknown message status {status!r}")
         with self.engine.begin() as conn:
             done = conn.execute(outbox_table.update().where(outbox_table.c.id == message_id), {"status": status})
         return done.rowcount > 0
+
+
+def _message(row: sa.Row) -> OutgoingMessage:
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)  # SQLite: naive UTC
+    return OutgoingMessage(row.id, created, row.conversation_id, row.phone, row.text, row.status)

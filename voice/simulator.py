@@ -2,7 +2,8 @@
 
 A script is a list of steps (a JSON-lines file, or a YAML list), each one of:
 
-- ``{"say": "đăng ký khai sinh cần giấy tờ gì"}`` — text spoken by the synthesizer
+- ``{"say": "đăng ký khai sinh cần giấy tờ gì"}`` — text spoken by the synthesizer; with
+  ``"voice": "vi-vn-x-south"`` in another espeak-ng voice than the configured one
 - ``{"wav": "path/to/caller.wav"}`` — a recording (any rate, resampled to 8 kHz)
 - ``{"dtmf": "1"}`` — keypad digits, 150 ms apart (``"0000021482611220031#"``)
 - ``{"silence": 2.5}`` — seconds of silence
@@ -15,7 +16,8 @@ A script is a list of steps (a JSON-lines file, or a YAML list), each one of:
 Audio goes out paced in real time in 20 ms μ-law frames (silence between steps, as a real line
 does). The bot's audio is played out like a gateway would (``clear`` drops what has not been
 played, marks are echoed when played) and can be written to a WAV; the transcript has both
-sides: what the bot said, what the caller sent and what the bot's recogniser heard.
+sides: what the bot said, what the caller sent and what the bot's recogniser heard. Each bot reply
+to caller speech is timed from the end of that speech to the reply's first audio frame.
 """
 
 from __future__ import annotations
@@ -53,16 +55,26 @@ class Line:
     text: str
 
 
+@dataclass(frozen=True)
+class Reply:
+    latency: float  # end of the caller's speech → the first audio frame of the bot's reply
+    text: str  # what the reply says (its transcript), e.g. an answer or a "chưa nghe rõ" re-prompt
+
+
 @dataclass
 class CallRecord:
     lines: list[Line] = field(default_factory=list)
     bot_audio: list[tuple[float, np.ndarray]] = field(default_factory=list)  # (play time, frame)
-    latencies: list[float] = field(default_factory=list)  # end of caller speech → first bot audio frame
+    replies: list[Reply] = field(default_factory=list)
     barge_ins: list[float] = field(default_factory=list)  # caller speech onset → clear, during a prompt
     clears: list[float] = field(default_factory=list)
     media_after_clear: int = 0  # bot frames of a prompt received after its clear (should be none)
     hung_up_by_bot: bool = False
     duration: float = 0.0
+
+    @property
+    def latencies(self) -> list[float]:
+        return [reply.latency for reply in self.replies]
 
     def said(self, side: str) -> list[str]:
         return [line.text for line in self.lines if line.side == side]
@@ -112,6 +124,7 @@ class Caller:
         self.prompts = 0  # bot prompts heard so far (counted at their first audio frame)
         self.prompts_before_input = 0  # … when the last input step began
         self.new_prompt = False  # a prompt's transcript came, its audio not yet
+        self.bot_text = ""  # the transcript of the bot's latest prompt
         self.last_speech_end: float | None = None  # call time of the caller's last speech frame, until answered
         self.onsets: list[float] = []  # call times at which the caller started an utterance
         self.cleared = False  # a clear came and no new prompt since
@@ -167,7 +180,7 @@ class Caller:
             if now >= self.play_end:  # the line was idle: this frame starts a new stretch of bot audio
                 self.play_end = now
                 if self.last_speech_end is not None:
-                    self.record.latencies.append(now - self.last_speech_end)
+                    self.record.replies.append(Reply(now - self.last_speech_end, self.bot_text))
                     self.last_speech_end = None
             if self.cleared:
                 self.record.media_after_clear += 1
@@ -192,6 +205,7 @@ class Caller:
             if body.get("speaker") == "bot":
                 self.cleared = False  # a new prompt
                 self.new_prompt = True
+                self.bot_text = str(body.get("text", ""))
             self.log("bot" if body.get("speaker") == "bot" else "heard", str(body.get("text", "")))
 
     # ---- the script
@@ -230,9 +244,13 @@ class Caller:
             self.prompts_before_input = self.prompts
         if "say" in step:
             text = str(step["say"])
-            if self.synthesizer is None:
-                self.synthesizer = await asyncio.to_thread(load_synthesizer)
-            pcm = await asyncio.to_thread(self.synthesizer.synthesize, text)
+            if "voice" in step:
+                synthesizer = await asyncio.to_thread(load_synthesizer, str(step["voice"]))
+            else:
+                if self.synthesizer is None:
+                    self.synthesizer = await asyncio.to_thread(load_synthesizer)
+                synthesizer = self.synthesizer
+            pcm = await asyncio.to_thread(synthesizer.synthesize, text)
             self.log("caller", f"«{text}»")
             await self.speak(pcm)
         elif "wav" in step:

@@ -122,7 +122,8 @@ class EspeakSynthesizer:
         return to_8k(float_to_pcm(signal), rate)
 
 
-@lru_cache(maxsize=1)
-def load_synthesizer() -> Synthesizer:
-    """The process-wide synthesizer: espeak-ng's voice list overflows when engines are created again and again."""
-    return EspeakSynthesizer()
+@lru_cache(maxsize=4)
+def load_synthesizer(voice: str | None = None) -> Synthesizer:
+    """The process-wide synthesizer (of the configured voice, or of another one for a simulated caller):
+    espeak-ng's voice list overflows when engines are created again and again."""
+    return EspeakSynthesizer(voice=voice)

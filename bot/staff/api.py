@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
@@ -20,6 +21,10 @@ from bot.staff.publishing import PublishBusy
 from bot.staff.record_input import CODE, ProcedureIn
 from bot.staff.review import ReviewError
 from bot.staff.sessions import COOKIE_NAME
+from voice.outbox import STATUS_LABELS as MESSAGE_STATUS_LABELS
+from voice.outbox import OutgoingMessage
+
+logger = logging.getLogger(__name__)
 
 
 class LoginIn(BaseModel):
@@ -368,13 +373,54 @@ def feedback(request: Request, account: Viewer) -> dict[str, Any]:
             "satisfied_share": summary.satisfied_share,
             "dissatisfied_by_procedure": summary.dissatisfied_by_procedure,
         },
-        "callbacks": [_ticket(asdict(c)) for c in store.list_callbacks()],
-        "complaints": [_ticket(asdict(c)) for c in store.list_complaints()],
+        "callbacks": [_record(asdict(c)) for c in store.list_callbacks()],
+        "complaints": [_record(asdict(c)) for c in store.list_complaints()],
     }
 
 
-def _ticket(data: dict[str, Any]) -> dict[str, Any]:
+def _record(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in data.items()}
+
+
+# ---- text messages the callbot queued ------------------------------------------------------
+
+MessageId = Annotated[int, Path(ge=1, le=MAX_INTEGER)]
+MESSAGE_NOT_FOUND = "Không có tin nhắn này."
+
+
+def message_body(message: OutgoingMessage) -> dict[str, Any]:
+    return {**_record(asdict(message)), "status_name": MESSAGE_STATUS_LABELS.get(message.status, message.status)}
+
+
+@router.get("/outbox")
+def outbox(
+    request: Request,
+    account: Viewer,
+    status: Annotated[str | None, Query(pattern="^(queued|sent|failed)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Newest first; phone and ID numbers masked."""
+    return {"messages": [message_body(m) for m in services(request).outbox.list_masked(status, limit)]}
+
+
+@router.get("/outbox/{message_id}")
+def outbox_message(message_id: MessageId, request: Request, account: Viewer) -> dict[str, Any]:
+    """One message whole, with the number to send it to."""
+    message = services(request).outbox.message(message_id)
+    if message is None:
+        raise HTTPException(404, MESSAGE_NOT_FOUND)
+    return message_body(message)
+
+
+@router.post("/outbox/{message_id}/sent")
+def outbox_message_sent(message_id: MessageId, request: Request, account: Editor) -> dict[str, Any]:
+    outbox = services(request).outbox
+    if not outbox.mark(message_id, "sent"):
+        raise HTTPException(404, MESSAGE_NOT_FOUND)
+    logger.info("outbox message %d marked sent by %s", message_id, account.username)
+    sent = outbox.message(message_id)
+    assert sent is not None
+    return message_body(sent)
 
 
 # ---- accounts -------------------------------------------------------------------------------

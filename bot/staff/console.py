@@ -33,6 +33,7 @@ from bot.staff.publishing import PublishBusy
 from bot.staff.record_input import ProcedureIn
 from bot.staff.review import ReviewError
 from bot.staff.sessions import COOKIE_NAME, LOGIN_COOKIE_NAME
+from voice.outbox import STATUS_LABELS as MESSAGE_STATUS_LABELS
 
 TEXT_FIELDS = [
     ("name", "Tên thủ tục"),
@@ -476,6 +477,48 @@ async def resolve(action: str, request: Request, account: Editor) -> Response:
     except Conflict:
         return _review(request, "Thủ tục vừa được người khác thay đổi; hãy thử lại.", 409)
     return back("/staff/review", "Đã xử lý. Thay đổi có hiệu lực với người dân sau khi xuất bản.")
+
+
+# ---- text messages the callbot queued ------------------------------------------------------------------------
+
+
+@router.get("/outbox")
+def outbox_page(request: Request, account: Viewer, status: str = "queued") -> HTMLResponse:
+    """The list (numbers masked); ``status=all`` for every message."""
+    status = status if status in MESSAGE_STATUS_LABELS else "all"
+    messages = services(request).outbox.list_masked(None if status == "all" else status)
+    return render(
+        request, "outbox.html", "Tin nhắn gửi người gọi", status=status, messages=messages,
+        status_labels=MESSAGE_STATUS_LABELS,
+    )  # fmt: skip
+
+
+def _message_id(text: str) -> int:
+    message_id = _row_number(text)
+    if message_id is None:
+        raise HTTPException(404, "Không có tin nhắn này.")
+    return message_id
+
+
+@router.get("/outbox/{message_id}")
+def outbox_message_page(message_id: str, request: Request, account: Viewer) -> HTMLResponse:
+    """One message whole: the number and text to send."""
+    message = services(request).outbox.message(_message_id(message_id))
+    if message is None:
+        raise HTTPException(404, "Không có tin nhắn này.")
+    return render(
+        request, "outbox_message.html", f"Tin nhắn số {message.id}", message=message,
+        status_labels=MESSAGE_STATUS_LABELS,
+    )  # fmt: skip
+
+
+@router.post("/outbox/{message_id}/sent")
+async def outbox_message_sent(message_id: str, request: Request, account: Editor) -> Response:
+    await read_form(request)
+    number = _message_id(message_id)
+    if not services(request).outbox.mark(number, "sent"):
+        raise HTTPException(404, "Không có tin nhắn này.")
+    return back("/staff/outbox", f"Đã đánh dấu tin nhắn số {number} là đã gửi.")
 
 
 # ---- accounts ------------------------------------------------------------------------------------------------

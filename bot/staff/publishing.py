@@ -9,8 +9,9 @@ If anything fails, the old index keeps serving and the error is reported.
 Only one rebuild runs at a time across all the workers sharing the index folder
 (a lock file there), and every worker reports the same status (a status file
 there). An edit saved while a rebuild reads the store is never left out: when
-the rebuild finishes, it starts over if the history has changed since it read
-it, so a publish always ends with every edit saved before it finished.
+the rebuild finishes, it starts over if the procedure history or the FAQ
+entries changed since it read them, so a publish always ends with every edit
+and every FAQ entry saved before it finished.
 """
 
 from __future__ import annotations
@@ -29,10 +30,9 @@ from typing import IO, Any
 
 from bot.assistant import Assistant
 from bot.index import SearchIndex, build_entries, embedded_texts, prune_old_versions
-from bot.index_sync import PublishedVersion
 from bot.retriever import Retriever
 from bot.staff.history import ProcedureHistory
-from bot.store import KnowledgeStore
+from bot.store import Faq, KnowledgeStore
 
 # Edits keep arriving during every rebuild only if staff type faster than an index builds:
 # after this many rounds the status says the newest edits wait for the next publish.
@@ -87,12 +87,9 @@ class Publisher:
         index_dir: Path,
         assistant: Callable[[], Assistant],
         embedding_cache: Path | None = None,
-        published: PublishedVersion | None = None,
     ) -> None:
         self.store = store
-        # Tells the other workers (bot/index_sync.py); with no Redis they read CURRENT.
-        self.published = published or PublishedVersion(index_dir)
-        self.index_dir = index_dir
+        self.index_dir = index_dir  # its CURRENT tells the other workers (bot/index_sync.py)
         self.assistant = assistant
         self.embedding_cache = embedding_cache
         self.history = ProcedureHistory(store)
@@ -141,9 +138,9 @@ class Publisher:
         started = time.perf_counter()
         try:
             for _ in range(MAX_ROUNDS):
-                revision = self.history.last_change()
+                revision = self._revision()
                 index, procedures = self._rebuild()
-                if self.history.last_change() == revision:
+                if self._revision() == revision:
                     break
             self._set_status(
                 replace(
@@ -172,8 +169,14 @@ class Publisher:
             self._lock_file.close()  # releases the lock
             self._lock_file = None
 
+    def _revision(self) -> tuple[int, list[Faq]]:
+        """What staff may change while a rebuild reads the store: procedures (their history's newest
+        change) and FAQ entries (no history: compared whole, a few thousand rows read in milliseconds)."""
+        return self.history.last_change(), self.store.faqs(held_out=False)
+
     def _rebuild(self) -> tuple[SearchIndex, list]:
-        """Reads the store, builds and saves a version, puts it in service here and announces it."""
+        """Reads the store, builds and saves a version (which points CURRENT at it, for the other
+        workers) and puts it in service here."""
         assistant = self.assistant()
         old = assistant.retriever
         embedder = old.embedder
@@ -186,7 +189,6 @@ class Publisher:
         retriever = Retriever(index, procedures, embedder, old.ranker)
         index.save(self.index_dir)
         assistant.retriever = retriever  # the switch: questions from now on use the new index
-        self.published.announce(index.version)
         prune_old_versions(self.index_dir)
         if self.embedding_cache:
             embedder.save_cache(self.embedding_cache, embedded_texts(entries))

@@ -19,7 +19,7 @@ from bot.embedder import Embedder
 from bot.index import question_key
 from bot.masking import mask_text
 from bot.staff.history import ProcedureHistory
-from bot.store import Faq, KnowledgeStore, UnansweredQuestion, faqs_table
+from bot.store import Faq, KnowledgeStore, UnansweredQuestion
 from bot.text import MAX_QUESTION_CHARS, clean, has_diacritics
 
 SIMILAR = 0.96  # e5 cosine above which two questions ask the same thing ("trợ cấp xã hội" vs "thất nghiệp": 0.95)
@@ -115,10 +115,8 @@ class ReviewQueue:
             raise ReviewError("Câu trả lời quá dài (tối đa 4.000 ký tự).")
         procedure = self._live_procedure(procedure_code)
         self._check_ids(ids)
-        with self.store.engine.connect() as conn:
-            top = conn.execute(sa.select(sa.func.max(faqs_table.c.faq_id))).scalar() or 0
-        faq_id = max(top, STAFF_FAQ_IDS) + 1
-        self.store.upsert_faqs([Faq(faq_id, question, answer, [procedure.national_code], "Cán bộ tiếp nhận")])
+        entry = Faq(0, question, answer, [procedure.national_code], "Cán bộ tiếp nhận")
+        faq_id = self.store.add_faq(entry, above=STAFF_FAQ_IDS)
         self._resolve(ids, "faq", str(faq_id), username)
         return faq_id
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from bot.assistant import Assistant
 from bot.feedback import FeedbackStore
-from bot.index_sync import PublishedVersion
 from bot.settings import Settings
 from bot.staff.accounts import AccountStore
 from bot.staff.history import ProcedureHistory
@@ -15,6 +14,7 @@ from bot.staff.publishing import Publisher
 from bot.staff.review import ReviewQueue
 from bot.staff.sessions import SessionManager, load_secret
 from bot.store import KnowledgeStore
+from voice.outbox import Outbox
 
 
 @dataclass
@@ -25,6 +25,7 @@ class StaffServices:
     history: ProcedureHistory
     publisher: Publisher
     feedback: FeedbackStore
+    outbox: Outbox  # text messages the callbot queued for callers
     assistant: Callable[[], Assistant]
 
     @classmethod
@@ -42,9 +43,9 @@ class StaffServices:
                 settings.index_dir,
                 assistant,
                 settings.var_dir / "embedding-cache.npz",
-                PublishedVersion.for_settings(settings),
             ),
             feedback=FeedbackStore(settings.database_url),
+            outbox=Outbox(settings.database_url, settings.now),
             assistant=assistant,
         )
 
