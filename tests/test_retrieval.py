@@ -156,16 +156,28 @@ def test_a_retired_procedure_is_never_returned(
         assert old.code not in top_codes(retriever, question, k=50), question
 
 
+def retriever_over(
+    procedures: list[Procedure],
+    tmp_path: Path,
+    embedder: Embedder,
+    real_settings: Settings,
+    new_store: Callable[[str], KnowledgeStore],
+) -> Retriever:
+    """A retriever over only these procedures, with the real ranker."""
+    settings = replace(real_settings, database_url=f"sqlite:///{tmp_path / 'kb.db'}", index_dir=tmp_path / "index")
+    store = new_store(settings.database_url)
+    store.upsert_procedures(procedures)
+    SearchIndex.build(build_entries(store.procedures(), store.faqs()), embedder).save(settings.index_dir)
+    return load_retriever(settings, embedder)
+
+
 def test_siblings_are_told_apart_by_the_words_the_question_mentions(
     tmp_path: Path, embedder: Embedder, real_settings: Settings, new_store: Callable[[str], KnowledgeStore]
 ) -> None:
-    settings = replace(real_settings, database_url=f"sqlite:///{tmp_path / 'kb.db'}", index_dir=tmp_path / "index")
-    store = new_store(settings.database_url)
     plain = Procedure("1.001193", "Thủ tục đăng ký khai sinh", popularity=17_000)
     foreign = Procedure("2.000528", "Thủ tục đăng ký khai sinh có yếu tố nước ngoài", popularity=400)
-    store.upsert_procedures([plain, foreign, Procedure("1.004194", "Đăng ký tạm trú", popularity=15_000_000)])
-    SearchIndex.build(build_entries(store.procedures(), store.faqs()), embedder).save(settings.index_dir)
-    retriever = load_retriever(settings, embedder)
+    others = [Procedure("1.004194", "Đăng ký tạm trú", popularity=15_000_000)]
+    retriever = retriever_over([plain, foreign, *others], tmp_path, embedder, real_settings, new_store)
 
     def features(question: str) -> dict[str, Candidate]:
         return {c.procedure.code: c for c in retriever.search(question).candidates}
@@ -189,14 +201,11 @@ def test_siblings_are_told_apart_by_the_words_the_question_mentions(
 def test_siblings_are_told_apart_by_the_markers_the_question_asks_for(
     tmp_path: Path, embedder: Embedder, real_settings: Settings, new_store: Callable[[str], KnowledgeStore]
 ) -> None:
-    settings = replace(real_settings, database_url=f"sqlite:///{tmp_path / 'kb.db'}", index_dir=tmp_path / "index")
-    store = new_store(settings.database_url)
     register = Procedure("1.003650", "Cấp giấy chứng nhận đăng ký tàu cá", popularity=40)
     remove = Procedure("1.003681", "Xóa đăng ký tàu cá", popularity=40)
     renew = Procedure("1.003662", "Cấp lại giấy chứng nhận đăng ký tàu cá", popularity=40)
-    store.upsert_procedures([register, remove, renew, Procedure("1.004194", "Đăng ký tạm trú", popularity=15_000)])
-    SearchIndex.build(build_entries(store.procedures(), store.faqs()), embedder).save(settings.index_dir)
-    retriever = load_retriever(settings, embedder)
+    others = [Procedure("1.004194", "Đăng ký tạm trú", popularity=15_000)]
+    retriever = retriever_over([register, remove, renew, *others], tmp_path, embedder, real_settings, new_store)
 
     candidates = {c.procedure.code: c for c in retriever.search("dang ky tau ca o dau").candidates}
     assert candidates[remove.code].feature("marker_not_asked") == 1.0  # "xóa" was not asked for
