@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+import wave
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -235,8 +236,9 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Headless Debian chromium (Selenium + chromium-driver), phone width (360 px) by default."""
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Headless Debian chromium (Selenium + chromium-driver), phone width (360 px) by default. Its microphone
+    is a fake capture device playing silence, granted without asking (the phone page uses it)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -252,6 +254,9 @@ def browser() -> Iterator[object]:
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
         "--window-size=500,800", "--lang=vi",
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={silence(tmp_path_factory.mktemp('microphone') / 'silence.wav')}",
+        "--autoplay-policy=no-user-gesture-required",
     ):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
@@ -263,6 +268,15 @@ def browser() -> Iterator[object]:
         yield driver
     finally:
         driver.quit()
+
+
+def silence(path: Path, seconds: float = 1.0, rate: int = 16_000) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\0\0" * int(seconds * rate))
+    return path
 
 
 def screenshot(driver: object, name: str) -> Path:

@@ -393,6 +393,36 @@ def test_citizenbot_call_records_the_bot_and_prints_both_sides(server: Server, t
     assert np.sqrt(np.mean(pcm.astype(float) ** 2)) > 300  # speech, not silence
 
 
+def test_the_phone_page_calls_with_the_microphone_and_the_keypad(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    """/phone in headless chromium: the microphone (a fake device playing silence) streams frames — the
+    re-prompt after silence needs them — and the keypad keys a dossier code that the bot reads back."""
+    from processes import screenshot
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = browser
+    driver.get(f"{server.http}/phone")
+    driver.find_element(By.ID, "call").click()
+    wait = WebDriverWait(driver, 60)
+
+    def bot_says(words: str) -> None:
+        wait.until(lambda d: any(words in p.text for p in d.find_elements(By.CSS_SELECTOR, "#log p.bot")))
+
+    def key(digits: str) -> None:
+        for digit in digits:
+            driver.find_element(By.XPATH, f"//div[@id='keypad']/button[text()='{digit}']").click()
+
+    bot_says("Xin chào")
+    bot_says(prompts.ARE_YOU_THERE)
+    key("1")
+    bot_says(prompts.ASK_CODE.split(",")[0])
+    key(KEYED_CODE)
+    bot_says(f"Mã hồ sơ bạn cho là {CODE}")
+    screenshot(driver, "phone")
+    driver.find_element(By.ID, "call").click()
+    assert driver.find_element(By.ID, "call").text == "Gọi"
+
+
 def test_silence_gets_one_reprompt_then_a_handover_with_a_ticket(
     calls: Calls, server: Server
 ) -> None:
