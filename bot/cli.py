@@ -151,12 +151,12 @@ def cmd_train_ranker(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.assistant import load_retriever
     from bot.evaluation import load_questions, matches
-    from bot.ranking import FEATURES, Ranker
+    from bot.ranking import Ranker
     from bot.retriever import POOL
     from bot.store import KnowledgeStore
 
     # Features do not depend on the weights, so any ranker collects them.
-    retriever = load_retriever(settings, ranker=Ranker([0.0] * len(FEATURES)))
+    retriever = load_retriever(settings, ranker=Ranker.untrained())
     faqs = [f for f in KnowledgeStore(settings.database_url).faqs(held_out=False) if not f.outdated]
     # Each source of questions weighs the same in total: the portal FAQ is
     # long and formal, citizens' chat questions are short and colloquial.
@@ -171,10 +171,10 @@ def cmd_train_ranker(args: argparse.Namespace, settings: Settings) -> int:
                 if result.candidates:
                     x = np.array([c.features for c in result.candidates])
                     y = np.array([matches(c.procedure.code, codes) for c in result.candidates])
-                    queries.append((x, y, weight))
+                    queries.append((x, y, weight, result.long_share))
     ranker = Ranker.fit(queries)
     ranker.save(settings.ranker_file)
-    hits = sum(bool(y[int(np.argmax(ranker.scores(x)))]) for x, y, _ in queries)
+    hits = sum(bool(y[int(np.argmax(ranker.scores(x, share)))]) for x, y, _, share in queries)
     print(f"Trained on {len(queries)} questions (top-1 on them: {hits / len(queries):.3f}) → {settings.ranker_file}")
     return 0
 

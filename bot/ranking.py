@@ -7,6 +7,11 @@ questions themselves, each asked with its own entry left out — thousands of
 real citizen questions with known answers, and none of the held-out ones.
 ``citizenbot train-ranker`` fits it into ``knowledge/ranker.json``.
 
+It keeps two sets of weights, blended by the question's length: a short chat
+question ("lam cccd o dau") and a long, formal portal question weigh the same
+evidence differently (a long question covers less of a name with more words
+around it). One set fitted for both ranked both kinds a little worse.
+
 How well a question matches a procedure's sections (documents, fees …) is not a
 feature: it tells what a procedure contains rather than which one is meant, and
 only the few detailed records have sections, which it would favour or penalise.
@@ -46,25 +51,43 @@ FEATURES = [
 ]
 
 
+SHORT_QUESTION_WORDS = 10  # up to this many words, a question is ranked with the short-question weights
+LONG_QUESTION_WORDS = 30  # from this many, with the long-question weights; in between, a blend
+
+
+def long_share(word_count: int) -> float:
+    """How much of a question's ranking uses the long-question weights (0 to 1)."""
+    span = LONG_QUESTION_WORDS - SHORT_QUESTION_WORDS
+    return min(max((word_count - SHORT_QUESTION_WORDS) / span, 0.0), 1.0)
+
+
 @dataclass
 class Ranker:
-    weights: list[float]
-
-    def scores(self, features: np.ndarray) -> np.ndarray:
-        return features @ np.array(self.weights)
+    short_weights: list[float]
+    long_weights: list[float]
 
     @classmethod
-    def fit(cls, queries: Sequence[tuple[np.ndarray, np.ndarray, float]], l2: float = 1e-3) -> Ranker:
+    def untrained(cls) -> Ranker:
+        return cls([0.0] * len(FEATURES), [0.0] * len(FEATURES))
+
+    def scores(self, features: np.ndarray, share: float) -> np.ndarray:
+        """Candidate scores for a question whose ``long_share`` is ``share``."""
+        weights = (1.0 - share) * np.array(self.short_weights) + share * np.array(self.long_weights)
+        return features @ weights
+
+    @classmethod
+    def fit(cls, queries: Sequence[tuple[np.ndarray, np.ndarray, float, float]], l2: float = 1e-3) -> Ranker:
         """Listwise softmax regression, solved with L-BFGS; each query is (candidate features, relevant
-        mask, weight). The loss is the weighted cross-entropy between the softmax over a query's
-        candidates and the uniform distribution over its relevant ones, plus ``l2`` times |w|²."""
-        usable = [(x, y.astype(np.float64), weight) for x, y, weight in queries if y.any() and len(y) > 1]
+        mask, weight, long share). The loss is the weighted cross-entropy between the softmax over a query's
+        candidates and the uniform distribution over its relevant ones, plus ``l2`` times |w|². The model
+        is x·w + share·x·v: the short-question weights are w, the long-question weights w + v."""
+        usable = [(x, y.astype(np.float64), weight, share) for x, y, weight, share in queries if y.any() and len(y) > 1]
         if not usable:
             raise ValueError("no question has both a relevant and an irrelevant candidate to learn from")
-        features = np.vstack([x for x, _, _ in usable])
-        target = np.concatenate([y / y.sum() for _, y, _ in usable])
-        query_of = np.concatenate([np.full(len(y), i) for i, (_, y, _) in enumerate(usable)])
-        query_weight = np.array([weight for _, _, weight in usable])
+        features = np.vstack([np.hstack([x, share * x]) for x, _, _, share in usable])
+        target = np.concatenate([y / y.sum() for _, y, _, _ in usable])
+        query_of = np.concatenate([np.full(len(y), i) for i, (_, y, _, _) in enumerate(usable)])
+        query_weight = np.array([weight for _, _, weight, _ in usable])
         row_weight = query_weight[query_of]
         total = query_weight.sum()
 
@@ -82,10 +105,15 @@ class Ranker:
             return loss, gradient
 
         result = minimize(loss_and_gradient, np.zeros(features.shape[1]), jac=True, method="L-BFGS-B")
-        return cls(result.x.tolist())
+        short, extra = np.split(result.x, 2)
+        return cls(short.tolist(), (short + extra).tolist())
 
     def save(self, path: Path) -> None:
-        data = {"features": FEATURES, "weights": dict(zip(FEATURES, self.weights, strict=True))}
+        data = {
+            "features": FEATURES,
+            "short_question_weights": dict(zip(FEATURES, self.short_weights, strict=True)),
+            "long_question_weights": dict(zip(FEATURES, self.long_weights, strict=True)),
+        }
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
@@ -93,4 +121,7 @@ class Ranker:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data["features"] != FEATURES:
             raise ValueError(f"{path} was trained on other features: run `citizenbot train-ranker` again")
-        return cls([data["weights"][f] for f in FEATURES])
+        if "short_question_weights" not in data:
+            raise ValueError(f"{path} is a ranker of an older kind: run `citizenbot train-ranker` again")
+        weights = data["short_question_weights"], data["long_question_weights"]
+        return cls(*([w[f] for f in FEATURES] for w in weights))

@@ -20,7 +20,7 @@ from bot.embedder import Embedder
 from bot.index import SearchIndex
 from bot.name_markers import name_markers, question_markers
 from bot.procedure import Procedure
-from bot.ranking import FEATURES, Ranker
+from bot.ranking import FEATURES, Ranker, long_share
 from bot.siblings import sibling_signals
 from bot.text import fold, is_asking_word, normalize, with_official_terms, words
 
@@ -45,6 +45,7 @@ class SearchResult:
     normalized: str
     candidates: list[Candidate]
     query_weight: float  # total idf of the question's known terms
+    long_share: float  # how long the question is, for the ranker (see bot.ranking.long_share)
 
 
 def bigrams(normalized_text: str) -> set[str]:
@@ -177,7 +178,8 @@ class Retriever:
         for row, sibling in zip(rows, siblings, strict=True):
             row += [sibling.found, sibling.missed, sibling.popularity]
         features = np.array(rows) if rows else np.zeros((0, len(FEATURES)))
-        scores = self.ranker.scores(features)
+        share = long_share(len(words(normalized)))
+        scores = self.ranker.scores(features, share)
         shares = np.exp(scores - scores.max(initial=0.0))
         shares /= shares.sum() or 1.0
         candidates = [
@@ -185,7 +187,7 @@ class Retriever:
             for code, s, f, p in zip(codes, scores, features, shares, strict=True)
         ]
         candidates.sort(key=lambda c: -c.score)
-        return SearchResult(question, normalized, candidates[:k], query_weight)
+        return SearchResult(question, normalized, candidates[:k], query_weight, share)
 
     def _signal(self, entries: list[tuple[int, float]], exclude_faq: int | None, scale: float) -> _Signal:
         signal = _Signal()

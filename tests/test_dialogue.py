@@ -72,7 +72,7 @@ EXPECTED_REPLIES: dict[str, list[str]] = {
     "out of scope": ["Xin chào", "chỉ hỗ trợ", "Chúc bạn một ngày tốt lành"],
     "fee with a clarifying question, then online, then processing time": [
         "Bạn muốn hỏi về thủ tục nào",
-        "hộ chiếu",
+        "chứng thực",
         "đồng",
         "trực tuyến",
     ],

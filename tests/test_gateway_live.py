@@ -48,7 +48,7 @@ def test_dossier_status_through_the_rasa_form(live_stack: Stack) -> None:
 
 
 def test_a_fee_clarification_becomes_buttons_and_a_button_answers(live_stack: Stack) -> None:
-    clarify = chat(live_stack.gateway, "lệ phí làm hộ chiếu bao nhiêu")
+    clarify = chat(live_stack.gateway, "lệ phí chứng thực bao nhiêu")
     assert clarify["kind"] == "clarify" and clarify["route"] == "rasa", clarify
     assert len(clarify["buttons"]) >= 2 and all(b["label"] and b["procedure_code"] for b in clarify["buttons"])
     choice = clarify["buttons"][0]

@@ -4,31 +4,40 @@ import numpy as np
 import pytest
 
 from bot.confidence import ConfidenceModel, looks_administrative
-from bot.ranking import FEATURES, Ranker
+from bot.ranking import FEATURES, LONG_QUESTION_WORDS, SHORT_QUESTION_WORDS, Ranker, long_share
 from bot.siblings import sibling_signals
 from bot.text import fold, normalize, words
 
 
-def test_ranker_learns_which_feature_marks_the_right_procedure(tmp_path) -> None:
+def test_ranker_learns_which_feature_marks_the_right_procedure_for_short_and_long_questions(tmp_path) -> None:
     rng = np.random.default_rng(0)
-    useful = FEATURES.index("name_cover")
+    # Short questions are told by how much of the name they cover, long ones by their nearest FAQ question.
+    telling = {0.0: FEATURES.index("name_cover"), 1.0: FEATURES.index("dense_faq")}
     queries = []
-    for _ in range(60):
+    for i in range(120):
+        share = float(i % 2)
         x = rng.random((8, len(FEATURES)))
-        x[:, useful] *= 0.7
+        x[:, telling[share]] *= 0.7
         right = int(rng.integers(8))
-        x[right, useful] = 1.0  # the right one always covers the name best, by a margin
+        x[right, telling[share]] = 1.0  # the right one always scores best on it, by a margin
         y = np.zeros(8, dtype=bool)
         y[right] = True
-        queries.append((x, y, 1.0))
+        queries.append((x, y, 1.0, share))
     ranker = Ranker.fit(queries)
-    assert int(np.argmax(ranker.weights)) == useful
-    hits = sum(bool(y[int(np.argmax(ranker.scores(x)))]) for x, y, _ in queries)
+    assert int(np.argmax(ranker.short_weights)) == telling[0.0]
+    assert int(np.argmax(ranker.long_weights)) == telling[1.0]
+    hits = sum(bool(y[int(np.argmax(ranker.scores(x, share)))]) for x, y, _, share in queries)
     assert hits >= 0.95 * len(queries)
 
     path = tmp_path / "ranker.json"
     ranker.save(path)
-    assert Ranker.load(path).weights == ranker.weights
+    assert Ranker.load(path) == ranker
+
+
+def test_long_share_blends_from_short_to_long_questions() -> None:
+    assert long_share(4) == 0.0 and long_share(SHORT_QUESTION_WORDS) == 0.0
+    assert long_share(LONG_QUESTION_WORDS) == 1.0 and long_share(200) == 1.0
+    assert 0.0 < long_share((SHORT_QUESTION_WORDS + LONG_QUESTION_WORDS) // 2) < 1.0
 
 
 def test_confidence_thresholds_leave_most_out_of_scope_questions_below() -> None:

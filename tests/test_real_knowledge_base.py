@@ -72,7 +72,7 @@ def test_sibling_procedures_are_told_apart_by_the_words_asked(assistant: Assista
 @pytest.mark.parametrize(
     ("question", "topic"),
     [
-        ("lệ phí làm hộ chiếu bao nhiêu", "hộ chiếu"),  # at the province or at the ministry
+        ("lệ phí chứng thực bao nhiêu", "chứng thực"),  # a copy, a signature or a contract
         ("lam can cuoc mat bao lau", "căn cước"),  # first card, renewal or replacement
     ],
 )

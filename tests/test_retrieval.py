@@ -210,9 +210,11 @@ def test_siblings_are_told_apart_by_the_markers_the_question_asks_for(
     candidates = {c.procedure.code: c for c in retriever.search("dang ky tau ca o dau").candidates}
     assert candidates[remove.code].feature("marker_not_asked") == 1.0  # "xóa" was not asked for
     assert candidates[register.code].feature("marker_not_asked") == 0.0
-    # The fitted ranker holds an unasked marker against a candidate and an asked one for it.
-    weight = dict(zip(FEATURES, retriever.ranker.weights, strict=True))
-    assert weight["marker_not_asked"] < 0 < weight["marker_asked"] and weight["marker_not_in_name"] < 0
+    # The fitted ranker holds an unasked marker against a candidate and an asked one for it, in short
+    # questions and in long ones.
+    for weights in (retriever.ranker.short_weights, retriever.ranker.long_weights):
+        weight = dict(zip(FEATURES, weights, strict=True))
+        assert weight["marker_not_asked"] < 0 < weight["marker_asked"] and weight["marker_not_in_name"] < 0
     assert top_codes(retriever, "xoá đăng ký tàu cá đã bán")[0] == remove.code
     assert top_codes(retriever, "mất giấy đăng ký tàu cá thì làm lại thế nào")[0] == renew.code
     asked_again = {c.procedure.code: c for c in retriever.search("lam lai giay dang ky tau ca").candidates}
