@@ -180,11 +180,11 @@ class Retriever:
         features = np.array(rows) if rows else np.zeros((0, len(FEATURES)))
         share = long_share(len(words(normalized)))
         scores = self.ranker.scores(features, share)
-        shares = np.exp(scores - scores.max(initial=0.0))
-        shares /= shares.sum() or 1.0
+        probabilities = np.exp(scores - scores.max(initial=0.0))
+        probabilities /= probabilities.sum() or 1.0
         candidates = [
             Candidate(self.procedures[code], float(s), f, float(p))
-            for code, s, f, p in zip(codes, scores, features, shares, strict=True)
+            for code, s, f, p in zip(codes, scores, features, probabilities, strict=True)
         ]
         candidates.sort(key=lambda c: -c.score)
         return SearchResult(question, normalized, candidates[:k], query_weight, share)
