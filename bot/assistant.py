@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot import answers
 from bot.confidence import ConfidenceModel, looks_administrative
 from bot.embedder import Embedder
 from bot.index import SearchIndex, question_key
 from bot.procedure import Procedure, Section
+from bot.question_parts import question_parts
 from bot.ranking import Ranker
 from bot.retriever import Retriever, SearchResult
 from bot.settings import Settings
@@ -96,7 +97,9 @@ class Assistant:
         question = clean(question)[:MAX_QUESTION_CHARS]
         if not _readable(question):
             return Reply("invalid", answers.invalid_text())
-        return self.reply(self.retriever.search(question))
+        result = self.retriever.search(question)
+        reply = self.reply(result)
+        return self._with_other_procedures(reply, result) if reply.kind == "answer" else reply
 
     def reply(self, result: SearchResult, log_unanswered: bool = True) -> Reply:
         """Decide between answering, asking back and abstaining for a search result."""
@@ -122,6 +125,20 @@ class Assistant:
         if unsure or asks_only:
             return self._clarify(result, confidence)
         return self._answer(candidates[0].procedure, section, confidence)
+
+    def _with_other_procedures(self, reply: Reply, result: SearchResult) -> Reply:
+        """The answer followed by the answers for the other procedures the question names, each part of
+        the question answered with confidence on its own, about what the whole question asks."""
+        section = answers.detect_section(result.question)
+        answered = {reply.procedure_code}
+        texts = [reply.text]
+        for part in question_parts(result.normalized):
+            part_reply = self.reply(self.retriever.search(part), log_unanswered=False)
+            procedure = self.procedure(part_reply.procedure_code) if part_reply.kind == "answer" else None
+            if procedure is not None and procedure.code not in answered:
+                answered.add(procedure.code)
+                texts.append(answers.answer_text(procedure, section, self.helpdesk))
+        return replace(reply, text="\n\n".join(texts)) if len(texts) > 1 else reply
 
     @staticmethod
     def _clarify(result: SearchResult, confidence: float) -> Reply:

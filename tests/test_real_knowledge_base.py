@@ -83,6 +83,16 @@ def test_questions_fitting_sibling_procedures_ask_which_one(assistant: Assistant
     assert all(topic in choice.name.lower() for choice in reply.choices[:2])
 
 
+def test_a_question_about_two_procedures_gets_both_answers(assistant: Assistant) -> None:
+    reply = assistant.ask("lam giay khai sinh va dang ky thuong tru cho con can giay to gi")
+    assert reply.kind == "answer" and reply.section == "documents", reply.text
+    assert "mã 1.001193" in reply.text and "mã 1.004222" in reply.text  # khai sinh, thường trú
+    assert reply.text.count("Hồ sơ cần chuẩn bị") == 2
+    # Parts that name no procedure with confidence add nothing ("cấp đổi" alone).
+    single = assistant.ask("cấp đổi và cấp lại thẻ căn cước ở đâu")
+    assert single.kind == "answer" and single.text.count("Nguồn:") == 1, single.text
+
+
 @pytest.mark.parametrize(
     "question",
     ["giá vàng hôm nay bao nhiêu", "thoi tiet ngay mai co mua khong", "chào em, em tên gì", "who won the match"],
