@@ -14,7 +14,7 @@ from bot.ranking import Ranker
 from bot.retriever import Retriever, SearchResult
 from bot.settings import Settings
 from bot.store import KnowledgeStore
-from bot.text import MAX_QUESTION_CHARS, clean, is_asking_word, words
+from bot.text import MAX_QUESTION_CHARS, clean, naming_words, words
 
 CLARIFY_CHOICES = 3
 SHORT_QUESTION_WORDS = 4  # words naming something; a question this short may name a family of procedures
@@ -54,8 +54,7 @@ def load_retriever(settings: Settings, embedder: Embedder | None = None, ranker:
 
 def names_no_procedure(normalized_question: str) -> bool:
     """'mất bao lâu?', 'cần giấy tờ gì?': only words that ask, none naming a procedure."""
-    question_words = words(normalized_question)
-    return bool(question_words) and all(map(is_asking_word, question_words))
+    return bool(words(normalized_question)) and not naming_words(normalized_question)
 
 
 def _readable(question: str) -> bool:
@@ -101,9 +100,10 @@ class Assistant:
         reply = self.reply(result)
         return self._with_other_procedures(reply, result) if reply.kind == "answer" else reply
 
-    def reply(self, result: SearchResult, log_unanswered: bool = True) -> Reply:
-        """Decide between answering, asking back and abstaining for a search result."""
-        section = answers.detect_section(result.question)
+    def reply(self, result: SearchResult, log_unanswered: bool = True, asked_in: str | None = None) -> Reply:
+        """Decide between answering, asking back and abstaining for a search result; an answer is about
+        what ``asked_in`` asks (documents, fees …), by default the searched question itself."""
+        section = answers.detect_section(asked_in or result.question)
         confidence = self.confidence.probability(result)
         candidates = result.candidates
         faq = self._faq_match(result)
@@ -129,15 +129,13 @@ class Assistant:
     def _with_other_procedures(self, reply: Reply, result: SearchResult) -> Reply:
         """The answer followed by the answers for the other procedures the question names, each part of
         the question answered with confidence on its own, about what the whole question asks."""
-        section = answers.detect_section(result.question)
         answered = {reply.procedure_code}
         texts = [reply.text]
         for part in question_parts(result.normalized):
-            part_reply = self.reply(self.retriever.search(part), log_unanswered=False)
-            procedure = self.procedure(part_reply.procedure_code) if part_reply.kind == "answer" else None
-            if procedure is not None and procedure.code not in answered:
-                answered.add(procedure.code)
-                texts.append(answers.answer_text(procedure, section, self.helpdesk))
+            part_reply = self.reply(self.retriever.search(part), log_unanswered=False, asked_in=result.question)
+            if part_reply.kind == "answer" and part_reply.procedure_code not in answered:
+                answered.add(part_reply.procedure_code)
+                texts.append(part_reply.text)
         return replace(reply, text="\n\n".join(texts)) if len(texts) > 1 else reply
 
     @staticmethod
@@ -180,7 +178,7 @@ class Assistant:
     def _names_a_family(result: SearchResult) -> bool:
         """'tạm trú', 'hộ chiếu': a few words, all in the top procedure's names; too short to be
         sure which of the family is meant, so it is asked back rather than declined."""
-        topic = [w for w in words(result.normalized) if not is_asking_word(w)]
+        topic = naming_words(result.normalized)
         return 0 < len(topic) <= SHORT_QUESTION_WORDS and result.candidates[0].feature("topic_cover") >= 0.999
 
     @staticmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.text import is_asking_word, words
+from bot.text import naming_words
 
 MAX_PARTS = 3
 SEPARATORS = re.compile(r"\s*(?:[,;]|\b(?:và|va|với cả|voi ca|cùng với|cung voi)\b)\s*")
@@ -19,5 +19,5 @@ SEPARATORS = re.compile(r"\s*(?:[,;]|\b(?:và|va|với cả|voi ca|cùng với|c
 def question_parts(normalized_question: str) -> list[str]:
     """The parts of a question that each name something, or [] when it names at most one thing."""
     parts = [part for part in SEPARATORS.split(normalized_question) if part]
-    naming = [p for p in parts if not all(map(is_asking_word, words(p)))]
+    naming = [p for p in parts if naming_words(p)]
     return naming[:MAX_PARTS] if len(naming) >= 2 else []

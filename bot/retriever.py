@@ -22,7 +22,7 @@ from bot.name_markers import name_markers, question_markers
 from bot.procedure import Procedure
 from bot.ranking import FEATURES, Ranker, long_share
 from bot.siblings import sibling_signals
-from bot.text import fold, is_asking_word, normalize, with_official_terms, words
+from bot.text import fold, naming_words, normalize, with_official_terms, words
 
 DEPTH = 300  # entries read from each signal
 POOL = 30  # procedures taken from each signal's ranking
@@ -121,8 +121,8 @@ class _Question:
 
     @cached_property
     def topic_words(self) -> set[str]:
-        """The words that can name a procedure: not those that only ask ("cần", "giấy tờ", "ở đâu")."""
-        return {w for w in self.words if not is_asking_word(w)}
+        """The words that can name a procedure (see bot.text.naming_words), folded."""
+        return {fold(w) for w in naming_words(self.search_text)}
 
     @cached_property
     def markers(self) -> frozenset[str]:

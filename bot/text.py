@@ -205,6 +205,11 @@ def is_asking_word(word: str) -> bool:
     return fold(word) in ASKING_WORDS
 
 
+def naming_words(normalized_text: str) -> list[str]:
+    """The syllables that can name a procedure: not those that only ask ("cần", "giấy tờ", "ở đâu")."""
+    return [w for w in words(normalized_text) if not is_asking_word(w)]
+
+
 def words(text: str) -> list[str]:
     """Syllables of an already normalised text."""
     return _WORD.findall(text)
