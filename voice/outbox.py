@@ -19,6 +19,7 @@ from bot.masking import mask_phone, mask_text
 
 MAX_SMS_CHARS = 2000  # a long answer goes out as several concatenated SMS; beyond this it is cut
 STATUS_LABELS = {"queued": "Chờ gửi", "sent": "Đã gửi", "failed": "Gửi không được"}
+NOT_FOUND = "Không có tin nhắn này."  # for staff asking for a message that does not exist
 
 metadata = sa.MetaData()
 

@@ -21,6 +21,7 @@ from bot.staff.publishing import PublishBusy
 from bot.staff.record_input import CODE, ProcedureIn
 from bot.staff.review import ReviewError
 from bot.staff.sessions import COOKIE_NAME
+from voice.outbox import NOT_FOUND as MESSAGE_NOT_FOUND
 from voice.outbox import STATUS_LABELS as MESSAGE_STATUS_LABELS
 from voice.outbox import OutgoingMessage
 
@@ -385,7 +386,6 @@ def _record(data: dict[str, Any]) -> dict[str, Any]:
 # ---- text messages the callbot queued ------------------------------------------------------
 
 MessageId = Annotated[int, Path(ge=1, le=MAX_INTEGER)]
-MESSAGE_NOT_FOUND = "Không có tin nhắn này."
 
 
 def message_body(message: OutgoingMessage) -> dict[str, Any]:

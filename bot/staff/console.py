@@ -33,6 +33,7 @@ from bot.staff.publishing import PublishBusy
 from bot.staff.record_input import ProcedureIn
 from bot.staff.review import ReviewError
 from bot.staff.sessions import COOKIE_NAME, LOGIN_COOKIE_NAME
+from voice.outbox import NOT_FOUND as MESSAGE_NOT_FOUND
 from voice.outbox import STATUS_LABELS as MESSAGE_STATUS_LABELS
 
 TEXT_FIELDS = [
@@ -496,7 +497,7 @@ def outbox_page(request: Request, account: Viewer, status: str = "queued") -> HT
 def _message_id(text: str) -> int:
     message_id = _row_number(text)
     if message_id is None:
-        raise HTTPException(404, "Không có tin nhắn này.")
+        raise HTTPException(404, MESSAGE_NOT_FOUND)
     return message_id
 
 
@@ -505,7 +506,7 @@ def outbox_message_page(message_id: str, request: Request, account: Viewer) -> H
     """One message whole: the number and text to send."""
     message = services(request).outbox.message(_message_id(message_id))
     if message is None:
-        raise HTTPException(404, "Không có tin nhắn này.")
+        raise HTTPException(404, MESSAGE_NOT_FOUND)
     return render(
         request, "outbox_message.html", f"Tin nhắn số {message.id}", message=message,
         status_labels=MESSAGE_STATUS_LABELS,
@@ -517,7 +518,7 @@ async def outbox_message_sent(message_id: str, request: Request, account: Editor
     await read_form(request)
     number = _message_id(message_id)
     if not services(request).outbox.mark(number, "sent"):
-        raise HTTPException(404, "Không có tin nhắn này.")
+        raise HTTPException(404, MESSAGE_NOT_FOUND)
     return back("/staff/outbox", f"Đã đánh dấu tin nhắn số {number} là đã gửi.")
 
 
