@@ -8,11 +8,10 @@ them: "cô" is not "có", "dùng" is not "đúng"); a word written without any (
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 
 from bot.gateway import asks_for_a_person as asks_for_a_person_in_chat
-from bot.text import fold
+from bot.text import clean, fold, words
 
 YES_WORDS = frozenset({"có", "đúng", "vâng", "dạ", "phải", "ừ", "rồi", "chính", "ok", "yes"})
 NEGATORS = frozenset({"không", "chưa", "no"})
@@ -34,7 +33,7 @@ SMS_PHRASES = ("tin nhan", "nhan tin", "sms", "gui chi tiet")
 
 
 def spoken_words(text: str) -> list[str]:
-    return re.findall(r"\w+", unicodedata.normalize("NFC", text).lower())
+    return words(clean(text).lower())
 
 
 def folded(text: str) -> str:
