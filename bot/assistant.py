@@ -18,6 +18,7 @@ from bot.text import MAX_QUESTION_CHARS, clean, naming_words, words
 
 CLARIFY_CHOICES = 3
 SHORT_QUESTION_WORDS = 4  # words naming something; a question this short may name a family of procedures
+ALL_WORDS = 0.999  # a topic_cover this high: the name holds every word the question names something with
 
 
 @dataclass
@@ -122,7 +123,7 @@ class Assistant:
             return self._decline(result, confidence, log_unanswered)
         if confidence < self.confidence.clarify_threshold and not self._names_a_family(result):
             return self._decline(result, confidence, log_unanswered)
-        if unsure or asks_only:
+        if unsure or asks_only or self._family_undecided(result):
             return self._clarify(result, confidence)
         return self._answer(candidates[0].procedure, section, confidence)
 
@@ -179,7 +180,19 @@ class Assistant:
         """'tạm trú', 'hộ chiếu': a few words, all in the top procedure's names; too short to be
         sure which of the family is meant, so it is asked back rather than declined."""
         topic = naming_words(result.normalized)
-        return 0 < len(topic) <= SHORT_QUESTION_WORDS and result.candidates[0].feature("topic_cover") >= 0.999
+        return 0 < len(topic) <= SHORT_QUESTION_WORDS and result.candidates[0].feature("topic_cover") >= ALL_WORDS
+
+    @classmethod
+    def _family_undecided(cls, result: SearchResult) -> bool:
+        """'lệ phí chứng thực': a few words that more than one procedure's name holds in full (a copy,
+        a signature, a contract), and the ranking does not favour the top one over the others together."""
+        candidates = result.candidates
+        return (
+            len(candidates) > 1
+            and cls._names_a_family(result)
+            and candidates[1].feature("topic_cover") >= ALL_WORDS
+            and candidates[0].probability < 0.5
+        )
 
     @staticmethod
     def _only_asks_about(result: SearchResult, section: Section | None) -> bool:

@@ -44,7 +44,7 @@ MARKERS = (
         "exchange", ("cấp đổi", "đổi giấy", "đổi thẻ", "đổi bằng"), ("đổi", "bị hỏng", "hư hỏng", "rách", "hết hạn")
     ),
     Marker("extend", ("gia hạn",), ("hết hạn", "sắp hết hạn", "kéo dài")),
-    Marker("remove", ("xóa", "hủy", "huỷ"), ("cắt khẩu", "cắt hộ khẩu", "bỏ tên", "rút tên", "xoá")),
+    Marker("remove", ("xóa", "hủy"), ("cắt khẩu", "cắt hộ khẩu", "bỏ tên", "rút tên")),
     Marker("withdraw", ("thu hồi",), ()),
     Marker("pause", ("tạm dừng", "tạm ngừng", "tạm ngưng"), ("tạm nghỉ", "nghỉ tạm")),
     Marker("end", ("chấm dứt", "giải thể"), ("dừng hẳn", "nghỉ hẳn", "đóng cửa", "không nhận nữa", "có việc làm")),
@@ -73,6 +73,10 @@ MARKERS = (
 )
 
 
+# "Công an tỉnh, thành phố trực thuộc trung ương" names a provincial agency, not the centre.
+_PROVINCE_CITY = re.compile(r"(?:thành phố|thanh pho) (?:trực thuộc|truc thuoc) (?:trung ương|trung uong)")
+
+
 def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
     """Matches any of the phrases, syllable by syllable: each as written, or typed without diacritics."""
 
@@ -88,7 +92,7 @@ _IN_QUESTIONS = [(m.name, _pattern((*m.in_names, *m.in_questions))) for m in MAR
 
 
 def _markers(normalized_text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> frozenset[str]:
-    text = " ".join(words(normalized_text))  # punctuation between words is not part of a phrase
+    text = _PROVINCE_CITY.sub("", " ".join(words(normalized_text)))  # punctuation between words is no break
     return frozenset(name for name, pattern in patterns if pattern.search(text))
 
 

@@ -89,6 +89,54 @@ ABBREVIATIONS: dict[str, str] = {
     "nhiu": "nhiêu",
 }
 
+# Acronyms of official terms, as businesses and the portal's own questions write
+# them ("cấp GCN ATTP", "thẩm duyệt PCCC"); procedure names spell them out. Each
+# also matches typed without diacritics ("dtnd").
+OFFICIAL_ACRONYMS: dict[str, str] = {
+    "attp": "an toàn thực phẩm",
+    "atdb": "an toàn dịch bệnh",
+    "atlđ": "an toàn lao động",
+    "atvslđ": "an toàn vệ sinh lao động",
+    "bca": "bộ công an",
+    "bgtvt": "bộ giao thông vận tải",
+    "bnnptnt": "bộ nông nghiệp và phát triển nông thôn",
+    "bqp": "bộ quốc phòng",
+    "btnmt": "bộ tài nguyên và môi trường",
+    "cand": "công an nhân dân",
+    "cnch": "cứu nạn cứu hộ",
+    "cqđd": "cơ quan đại diện",
+    "dvmtr": "dịch vụ môi trường rừng",
+    "đmc": "đánh giá môi trường chiến lược",
+    "đsq": "đại sứ quán",
+    "đtm": "đánh giá tác động môi trường",
+    "đtnđ": "đường thủy nội địa",
+    "gpkd": "giấy phép kinh doanh",
+    "gtgt": "giá trị gia tăng",
+    "gtvt": "giao thông vận tải",
+    "kbnn": "kho bạc nhà nước",
+    "kcb": "khám bệnh chữa bệnh",
+    "khcn": "khoa học và công nghệ",
+    "kttv": "khí tượng thủy văn",
+    "lđtbxh": "lao động thương binh và xã hội",
+    "lptb": "lệ phí trước bạ",
+    "nhnn": "ngân hàng nhà nước",
+    "nvqs": "nghĩa vụ quân sự",
+    "pccc": "phòng cháy chữa cháy",
+    "ptnt": "phát triển nông thôn",
+    "qcvn": "quy chuẩn kỹ thuật quốc gia",
+    "tbkt": "tiến bộ kỹ thuật",
+    "tbyt": "thiết bị y tế",
+    "tctd": "tổ chức tín dụng",
+    "tncn": "thu nhập cá nhân",
+    "tnmt": "tài nguyên và môi trường",
+    "ttbyt": "trang thiết bị y tế",
+    "ubcknn": "ủy ban chứng khoán nhà nước",
+    "vlncn": "vật liệu nổ công nghiệp",
+    "xklđ": "xuất khẩu lao động",
+    "xnk": "xuất nhập khẩu",
+    "yhct": "y học cổ truyền",
+}
+
 # Everyday words → the official terms procedure names use. For searching, the
 # official terms are appended to a text that uses the everyday words (never
 # replacing them), for questions and indexed texts alike. Keys are written
@@ -169,14 +217,34 @@ def clean(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+# The colloquial abbreviations win where a folded acronym meets one.
+_EXPANSIONS = {
+    **{key: term for acronym, term in OFFICIAL_ACRONYMS.items() for key in (acronym, fold(acronym))},
+    **ABBREVIATIONS,
+}
+
+
 def expand_abbreviations(text: str) -> str:
-    return _WORD.sub(lambda m: ABBREVIATIONS.get(m.group(0), m.group(0)), text)
+    return _WORD.sub(lambda m: _EXPANSIONS.get(m.group(0), m.group(0)), text)
+
+
+# "hoà"/"hòa", "thuỷ"/"thủy", "khoẻ"/"khỏe": two spellings of one syllable, the tone
+# mark on the second or on the first vowel of an open "oa", "oe", "uy"; both are common
+# in names and questions. It is moved to the first vowel, as most names write it. In
+# decomposed text the tone follows its vowel; "quý" keeps its mark ("qu" is a consonant).
+_SECOND_VOWEL_TONE = re.compile(r"(?<!q)(oa|oe|uy)([\u0300\u0301\u0303\u0309\u0323])(?![\w\u0300-\u036f])")
+
+
+def one_tone_spelling(lowercase_text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", lowercase_text)
+    moved = _SECOND_VOWEL_TONE.sub(lambda m: m[1][0] + m[2] + m[1][1], decomposed)
+    return unicodedata.normalize("NFC", moved)
 
 
 def normalize(text: str) -> str:
-    """The canonical form of a question or passage: NFC, lower case, expanded."""
-    # NFC again: an expansion can meet a combining mark the question left after it.
-    return unicodedata.normalize("NFC", expand_abbreviations(clean(text).lower()))
+    """The canonical form of a question or passage: NFC, lower case, expanded, one tone spelling."""
+    # Last, as it composes again: an expansion can meet a combining mark the question left after it.
+    return one_tone_spelling(expand_abbreviations(clean(text).lower()))
 
 
 _COLLOQUIAL = [

@@ -21,6 +21,9 @@ def asked(question: str) -> set[str]:
         ("Thủ tục đăng ký khai sinh có yếu tố nước ngoài", {"foreign"}),
         ("Tạm dừng hưởng trợ cấp thất nghiệp", {"pause"}),
         ("Gia hạn, sửa đổi, bổ sung, cấp lại Giấy chứng nhận", {"extend", "correct", "reissue"}),
+        # A provincial agency, named after the cities "trực thuộc trung ương" that rank as provinces.
+        ("Cấp Giấy phép vận chuyển vũ khí tại Công an tỉnh, thành phố trực thuộc trung ương", set()),
+        ("Huỷ đăng ký tàu cá", {"remove"}),  # the other spelling of "hủy"
     ],
 )
 def test_markers_in_names(name: str, markers: set[str]) -> None:

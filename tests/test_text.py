@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.text import ABBREVIATIONS, fold, has_diacritics, normalize, with_official_terms
+from bot.text import ABBREVIATIONS, OFFICIAL_ACRONYMS, fold, has_diacritics, normalize, with_official_terms
 
 # Every Vietnamese vowel with every tone, in both cases, plus đ and the consonants.
 _BASES = "aăâeêioôơuưy"
@@ -27,7 +27,8 @@ _ALPHABET = [
     *" \t\n\r\u00a0\u2003",
     *(chr(c) for c in range(32)),
 ]
-_WORDS = [*ABBREVIATIONS, *(k.upper() for k in ABBREVIATIONS), "làm", "căn", "cước", "ở", "đâu", "?", "  "]
+_ABBREVIATED = [*ABBREVIATIONS, *OFFICIAL_ACRONYMS]
+_WORDS = [*_ABBREVIATED, *(k.upper() for k in _ABBREVIATED), "làm", "căn", "cước", "ở", "đâu", "hoà", "thuỷ", "?", "  "]
 
 
 def _in_form(pair: tuple[str, str]) -> str:
@@ -80,6 +81,40 @@ def test_control_characters_are_removed() -> None:
 )
 def test_teen_code_and_abbreviations_are_expanded(text: str, expected: str) -> None:
     assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Thẩm duyệt PCCC", "thẩm duyệt phòng cháy chữa cháy"),
+        ("cấp GCN ATTP", "cấp giấy chứng nhận an toàn thực phẩm"),
+        ("dang kiem phuong tien DTND", "dang kiem phuong tien đường thủy nội địa"),  # typed without diacritics
+        ("khai thuế GTGT", "khai thuế giá trị gia tăng"),
+    ],
+)
+def test_official_acronyms_are_spelled_out(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Thuỷ sản", "thủy sản"),
+        ("hoà giải", "hòa giải"),
+        ("HUỶ đăng ký", "hủy đăng ký"),
+        ("sức khoẻ", "sức khỏe"),
+        ("uỷ quyền", "ủy quyền"),
+        ("tuỳ", "tùy"),
+    ],
+)
+def test_the_two_tone_spellings_of_a_syllable_become_one(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+    assert normalize(expected) == expected
+
+
+@pytest.mark.parametrize("text", ["quý", "quả", "hoàn thành", "hoặc", "thuyết phục", "khuyến", "của", "thuế"])
+def test_syllables_with_one_spelling_keep_their_tone_mark(text: str) -> None:
+    assert normalize(text) == text
 
 
 @pytest.mark.parametrize("text", ["koala", "hsbc", "15k", "dcom", "cccd1", "ngân"])
