@@ -92,7 +92,8 @@ _IN_QUESTIONS = [(m.name, _pattern((*m.in_names, *m.in_questions))) for m in MAR
 
 
 def _markers(normalized_text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> frozenset[str]:
-    text = _PROVINCE_CITY.sub("", " ".join(words(normalized_text)))  # punctuation between words is no break
+    text = " ".join(words(normalized_text))  # punctuation between words is not part of a phrase
+    text = _PROVINCE_CITY.sub("", text)
     return frozenset(name for name, pattern in patterns if pattern.search(text))
 
 
