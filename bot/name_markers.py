@@ -73,10 +73,6 @@ MARKERS = (
 )
 
 
-# "Công an tỉnh, thành phố trực thuộc trung ương" names a provincial agency, not the centre.
-_PROVINCE_CITY = re.compile(r"(?:thành phố|thanh pho) (?:trực thuộc|truc thuoc) (?:trung ương|trung uong)")
-
-
 def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
     """Matches any of the phrases, syllable by syllable: each as written, or typed without diacritics."""
 
@@ -87,6 +83,8 @@ def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)")
 
 
+# "Công an tỉnh, thành phố trực thuộc trung ương" names a provincial agency, not the centre.
+_PROVINCE_CITY = _pattern(("thành phố trực thuộc trung ương",))
 _IN_NAMES = [(m.name, _pattern(m.in_names)) for m in MARKERS]
 _IN_QUESTIONS = [(m.name, _pattern((*m.in_names, *m.in_questions))) for m in MARKERS]
 
