@@ -248,6 +248,28 @@ def test_decomposed_unicode_is_understood(rasa_server: str) -> None:
     assert "đang được xử lý" in "\n".join(m.get("text", "") for m in response.json())
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "cần hồ sơ gì",
+        "thẩm duyệt PCCC cần hồ sơ gì",
+        "hồ sơ đề nghị cấp chứng chỉ hành nghề dược",
+        "hồ sơ xin trợ cấp người có công",
+        "hồ sơ hưởng chế độ tử tuất",
+        "ho so cap giay chung nhan du dieu kien an ninh trat tu gom nhung gi",
+    ],
+)
+def test_procedure_questions_that_say_ho_so_are_not_status_lookups(rasa_server: str, question: str) -> None:
+    """"hồ sơ" is also the documents a procedure needs: such questions go to the knowledge base, not the dossier form."""
+    parsed = httpx.post(f"{rasa_server}/model/parse", json={"text": question}, timeout=60).json()
+    assert parsed["intent"]["name"] in {"ask_procedure", "ask_fee", "ask_processing_time"}, parsed["intent"]
+
+
+def test_a_status_question_still_opens_the_dossier_form(rasa_server: str) -> None:
+    parsed = httpx.post(f"{rasa_server}/model/parse", json={"text": "hồ sơ nộp hôm thứ hai của tôi xong chưa"}, timeout=60).json()
+    assert parsed["intent"]["name"] == "check_dossier_status", parsed["intent"]
+
+
 def test_actions_reply_politely_when_the_main_app_is_down(workdir: Path) -> None:
     closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     actions = start_action_server(workdir, closed, "action server without main app")
