@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from bot import answers
 from bot.confidence import ConfidenceModel, looks_administrative
 from bot.embedder import Embedder
+from bot.guidance import GuideBook
 from bot.index import SearchIndex, question_key
 from bot.procedure import Procedure, Section
 from bot.question_parts import question_parts
@@ -14,7 +15,7 @@ from bot.ranking import Ranker
 from bot.retriever import Retriever, SearchResult
 from bot.settings import Settings
 from bot.store import KnowledgeStore
-from bot.text import MAX_QUESTION_CHARS, clean, naming_words, words
+from bot.text import MAX_QUESTION_CHARS, clean, naming_words, normalize, words
 
 CLARIFY_CHOICES = 3
 SHORT_QUESTION_WORDS = 4  # words naming something; a question this short may name a family of procedures
@@ -29,7 +30,7 @@ class Choice:
 
 @dataclass
 class Reply:
-    kind: str  # "answer" | "clarify" | "abstain" | "out_of_scope" | "invalid"
+    kind: str  # "answer" | "guide" | "clarify" | "abstain" | "out_of_scope" | "invalid"
     text: str
     confidence: float = 0.0
     procedure_code: str | None = None
@@ -75,11 +76,13 @@ class Assistant:
         retriever: Retriever,
         confidence: ConfidenceModel,
         helpdesk: str,
+        guides: GuideBook | None = None,
     ) -> None:
         self.store = store
         self.retriever = retriever
         self.confidence = confidence
         self.helpdesk = helpdesk
+        self.guides = guides or GuideBook([])
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
@@ -88,6 +91,7 @@ class Assistant:
             load_retriever(settings, embedder),
             ConfidenceModel.load(settings.calibration_file),
             settings.helpdesk,
+            GuideBook.load(settings.guidance_file),
         )
 
     def search(self, question: str) -> SearchResult:
@@ -97,6 +101,9 @@ class Assistant:
         question = clean(question)[:MAX_QUESTION_CHARS]
         if not _readable(question):
             return Reply("invalid", answers.invalid_text())
+        guide = self.guides.match(normalize(question))
+        if guide is not None:
+            return Reply("guide", guide.text(), 1.0)
         result = self.retriever.search(question)
         reply = self.reply(result)
         return self._with_other_procedures(reply, result) if reply.kind == "answer" else reply

@@ -45,6 +45,7 @@ _ADMINISTRATIVE = re.compile(
     r"bao hiem|bhxh|bhyt|tro cap|luong huu|nghi huu|that nghiep|thai san|om dau|tai nan lao dong|tu tuat|"
     r"mai tang|hoa tang|nguoi co cong|liet si|thuong binh|bao tro xa hoi|ho ngheo|khuyet tat|nguoi cao tuoi|"
     r"bang lai|so do|so hong|dat dai|thua dat|tach thua|the chap|sang ten|xay dung|sua chua nha|xay nha|"
+    r"tang cho|chuyen nhuong|chuyen muc dich|quyen su dung dat|dat nong nghiep|dat vuon|so nha|"
     r"kinh doanh|doanh nghiep|hop tac xa|thue|hoa don|hai quan|tau ca|thuyen vien|phuong tien thuy|"
     r"xe may|o to|bien so|dang kiem|cap dien|hop dong mua ban dien|cong to|hoc phi|chuyen truong|"
     r"van bang|bang tot nghiep|tuyen sinh|nghia vu quan su|khieu nai|to cao|tiep cong dan)\b"

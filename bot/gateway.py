@@ -101,8 +101,8 @@ class Citation(BaseModel):
 class ChatReply(BaseModel):
     conversation_id: str
     kind: str = Field(
-        description="answer | clarify | abstain | out_of_scope | invalid | fee | unknown | dossier | dossier_form | "
-        "handover | dialogue | unavailable"
+        description="answer | guide | clarify | abstain | out_of_scope | invalid | fee | unknown | dossier | "
+        "dossier_form | handover | dialogue | unavailable"
     )
     text: str
     route: str = Field(description="rasa | knowledge | fallback")

@@ -153,6 +153,7 @@ COLLOQUIAL_TERMS: dict[str, str] = {
     "bằng lái": "giấy phép lái xe",
     "passport": "hộ chiếu",
     "pasport": "hộ chiếu",
+    "visa": "thị thực",
     "hộ khẩu": "thường trú",
     "nhập hộ khẩu": "đăng ký thường trú",
     "chuyển khẩu": "đăng ký thường trú",

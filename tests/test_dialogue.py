@@ -260,13 +260,14 @@ def test_decomposed_unicode_is_understood(rasa_server: str) -> None:
     ],
 )
 def test_procedure_questions_that_say_ho_so_are_not_status_lookups(rasa_server: str, question: str) -> None:
-    """"hồ sơ" is also the documents a procedure needs: such questions go to the knowledge base, not the dossier form."""
+    """ "hồ sơ" is also the documents a procedure needs: such questions go to the knowledge base."""
     parsed = httpx.post(f"{rasa_server}/model/parse", json={"text": question}, timeout=60).json()
     assert parsed["intent"]["name"] in {"ask_procedure", "ask_fee", "ask_processing_time"}, parsed["intent"]
 
 
 def test_a_status_question_still_opens_the_dossier_form(rasa_server: str) -> None:
-    parsed = httpx.post(f"{rasa_server}/model/parse", json={"text": "hồ sơ nộp hôm thứ hai của tôi xong chưa"}, timeout=60).json()
+    question = "hồ sơ nộp hôm thứ hai của tôi xong chưa"
+    parsed = httpx.post(f"{rasa_server}/model/parse", json={"text": question}, timeout=60).json()
     assert parsed["intent"]["name"] == "check_dossier_status", parsed["intent"]
 
 

@@ -33,6 +33,12 @@ def test_a_procedure_question_goes_through_rasa_to_the_knowledge_core(live_stack
     assert "dichvucong" in reply["citation"]["url"]
 
 
+def test_how_to_submit_online_gets_the_general_guidance_through_rasa(live_stack: Stack) -> None:
+    reply = chat(live_stack.gateway, "làm sao để nộp hồ sơ trực tuyến")
+    assert reply["route"] == "rasa" and reply["kind"] == "guide", reply
+    assert "dichvucong.gov.vn" in reply["text"] and reply["citation"] is None
+
+
 def test_dossier_status_through_the_rasa_form(live_stack: Stack) -> None:
     first = chat(live_stack.gateway, "cho mình hỏi hồ sơ của mình đến đâu rồi")
     assert first["route"] == "rasa" and first["kind"] == "dossier_form" and "mã hồ sơ" in first["text"]

@@ -102,3 +102,22 @@ def test_off_topic_questions_are_refused_politely(assistant: Assistant, question
     assert reply.kind == "out_of_scope", reply.text
     assert reply.procedure_code is None
     assert "thủ tục hành chính" in reply.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["tang cho dat cho con can giay to gi", "xin số nhà ở đâu", "chuyển nhượng quyền sử dụng đất cho người khác"],
+)
+def test_land_and_house_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:
+    """Answered, asked back or, when unsure, logged for staff with the help desk given: not called off-topic."""
+    assert assistant.ask(question).kind in {"answer", "clarify", "abstain"}
+
+
+def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) -> None:
+    reply = assistant.ask("lam sao de nop ho so truc tuyen tren cong dich vu cong")
+    assert reply.kind == "guide" and reply.procedure_code is None, reply.text
+    assert "dichvucong.gov.vn" in reply.text and "VNeID" in reply.text
+    assert reply.text.splitlines()[-1].startswith("Nguồn: Nghị định 45/2020/NĐ-CP")
+    # Naming a procedure as well gets that procedure's answer.
+    named = assistant.ask("đăng ký tạm trú online được không")
+    assert named.kind == "answer" and named.procedure_code == "1.004194", named.text

@@ -26,7 +26,7 @@
     ["dissatisfied", "Không hài lòng"]
   ];
   // Replies after which the citizen may rate the answer.
-  var RATEABLE = { answer: 1, fee: 1, clarify: 0, abstain: 1, out_of_scope: 1, unknown: 1, dossier: 1, handover: 1 };
+  var RATEABLE = { answer: 1, guide: 1, fee: 1, clarify: 0, abstain: 1, out_of_scope: 1, unknown: 1, dossier: 1, handover: 1 };
 
   var state = {
     conversationId: null,

@@ -1,0 +1,76 @@
+"""General guidance: how to submit a dossier online or by post, asked without naming a procedure.
+
+"làm sao nộp hồ sơ trực tuyến" names no procedure, and the retrieval would pick
+one that merely says "trực tuyến". Such a question is answered from
+``knowledge/guidance.json`` when each of its words is a word that only asks, a
+linking word, or part of one topic's phrases. A question that also names a
+procedure ("đăng ký tạm trú online") is left to that procedure's answer, which
+says how it can be submitted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.text import ASKING_WORDS, fold, normalize, words
+
+# Words that name nothing in such a question ("làm sao để … trên …", "gửi … qua …"), folded.
+_LINKING_WORDS = frozenset("sao de tren qua bang vao cach huong dan giup hay hoac gui".split())
+
+
+@dataclass(frozen=True)
+class Guide:
+    id: str
+    title: str
+    phrases: tuple[str, ...]
+    answer: str
+    sources: tuple[str, ...]
+    last_reviewed: str
+    needs_review: bool
+
+    def text(self) -> str:
+        """The answer, ending with where it comes from, like a procedure's."""
+        citation = f"Nguồn: {'; '.join(self.sources)}; ngày rà soát: {self.last_reviewed}."
+        if self.needs_review:
+            citation += " Thông tin đang chờ cán bộ rà soát."
+        return f"{self.answer}\n{citation}"
+
+
+class GuideBook:
+    def __init__(self, guides: list[Guide]) -> None:
+        self.guides = guides
+        self._phrases = [[[fold(w) for w in words(normalize(p))] for p in g.phrases] for g in guides]
+
+    @classmethod
+    def load(cls, path: Path) -> GuideBook:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            [
+                Guide(
+                    row["id"],
+                    row["title"],
+                    tuple(row["phrases"]),
+                    row["answer"],
+                    tuple(row["sources"]),
+                    row["last_reviewed"],
+                    bool(row.get("needs_review", True)),
+                )
+                for row in rows
+            ]
+        )
+
+    def match(self, normalized_question: str) -> Guide | None:
+        """The topic a question asks about and nothing else, if any."""
+        asked = [fold(w) for w in words(normalized_question)]
+        free = [w in ASKING_WORDS or w in _LINKING_WORDS for w in asked]
+        for guide, phrases in zip(self.guides, self._phrases, strict=True):
+            covered = set()
+            for phrase in phrases:
+                for start in range(len(asked) - len(phrase) + 1):
+                    if asked[start : start + len(phrase)] == phrase:
+                        covered.update(range(start, start + len(phrase)))
+            if covered and all(i in covered or free[i] for i in range(len(asked))):
+                return guide
+        return None

@@ -1,0 +1,53 @@
+"""General guidance (submitting online, by post) for questions that name no procedure."""
+
+import pytest
+
+from bot.guidance import GuideBook
+from bot.settings import Settings
+from bot.text import normalize
+
+
+@pytest.fixture(scope="module")
+def guides() -> GuideBook:
+    return GuideBook.load(Settings.from_env().guidance_file)
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("Làm sao để nộp hồ sơ trực tuyến trên Cổng dịch vụ công?", "online"),
+        ("cach nop ho so online", "online"),
+        ("nộp hồ sơ qua mạng như thế nào", "online"),
+        ("tai khoan vneid dang nhap the nao", "online"),
+        ("nop online co dc giam le phi ko", "online"),
+        ("Có được nộp hồ sơ qua bưu điện không?", "post"),
+        ("nhan ket qua qua buu dien dc k", "post"),
+    ],
+)
+def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
+    guide = guides.match(normalize(question))
+    assert guide is not None and guide.id == topic
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "đăng ký tạm trú online được không",  # names a procedure: its own answer says how to submit it
+        "trinh bao mat ho chieu online tren dich vu cong dc ko",
+        "làm căn cước gửi qua bưu điện được không",
+        "giá vàng online hôm nay",  # a topic phrase among other words is not the topic
+        "cần giấy tờ gì",
+        "",
+    ],
+)
+def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
+    assert guides.match(normalize(question)) is None
+
+
+def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) -> None:
+    assert {g.id for g in guides.guides} == {"online", "post"}
+    for guide in guides.guides:
+        last_line = guide.text().splitlines()[-1]
+        assert last_line.startswith("Nguồn: ") and guide.last_reviewed in last_line
+        assert all(source in last_line for source in guide.sources)
+        assert "Thông tin đang chờ cán bộ rà soát." in last_line  # written by the project, not yet by staff
