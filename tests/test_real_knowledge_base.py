@@ -106,9 +106,15 @@ def test_off_topic_questions_are_refused_politely(assistant: Assistant, question
 
 @pytest.mark.parametrize(
     "question",
-    ["tang cho dat cho con can giay to gi", "xin số nhà ở đâu", "chuyển nhượng quyền sử dụng đất cho người khác"],
+    [
+        "tang cho dat cho con can giay to gi",
+        "xin số nhà ở đâu",
+        "chuyển nhượng quyền sử dụng đất cho người khác",
+        "bán bò sang tỉnh khác có cần giấy kiểm dịch không",
+        "cho cháu ở nhờ có cần chủ hộ ký không",
+    ],
 )
-def test_land_and_house_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:
+def test_administrative_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:
     """Answered, asked back or, when unsure, logged for staff with the help desk given: not called off-topic."""
     assert assistant.ask(question).kind in {"answer", "clarify", "abstain"}
 

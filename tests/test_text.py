@@ -74,6 +74,8 @@ def test_control_characters_are_removed() -> None:
         ("hs", "hồ sơ"),
         ("cccd", "căn cước công dân"),
         ("gks", "giấy khai sinh"),
+        ("dkkh bn ngay", "đăng ký kết hôn bao nhiêu ngay"),
+        ("ĐKKS cho con", "đăng ký khai sinh cho con"),
         ("lam cccd ko dc a", "lam căn cước công dân không được a"),
         ("Hs làm GKS gồm j", "hồ sơ làm giấy khai sinh gồm gì"),
         ("đổi CCCD, ko có gks thì sao?", "đổi căn cước công dân, không có giấy khai sinh thì sao?"),
