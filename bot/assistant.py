@@ -101,9 +101,9 @@ class Assistant:
         question = clean(question)[:MAX_QUESTION_CHARS]
         if not _readable(question):
             return Reply("invalid", answers.invalid_text())
-        guide = self.guides.match(normalize(question))
-        if guide is not None:
-            return Reply("guide", guide.text(), 1.0)
+        guides = self.guides.match(normalize(question))
+        if guides:
+            return Reply("guide", "\n\n".join(guide.text() for guide in guides), 1.0)
         result = self.retriever.search(question)
         reply = self.reply(result)
         return self._with_other_procedures(reply, result) if reply.kind == "answer" else reply

@@ -3,7 +3,7 @@
 "làm sao nộp hồ sơ trực tuyến" names no procedure, and the retrieval would pick
 one that merely says "trực tuyến". Such a question is answered from
 ``knowledge/guidance.json`` when each of its words is a word that only asks, a
-linking word, or part of one topic's phrases. A question that also names a
+linking word, or part of a topic's phrases. A question that also names a
 procedure ("đăng ký tạm trú online") is left to that procedure's answer, which
 says how it can be submitted.
 """
@@ -16,8 +16,9 @@ from pathlib import Path
 
 from bot.text import ASKING_WORDS, fold, normalize, words
 
-# Words that name nothing in such a question ("làm sao để … trên …", "gửi … qua …"), folded.
-_LINKING_WORDS = frozenset("sao de tren qua bang vao cach huong dan giup hay hoac gui".split())
+# Words that name nothing in such a question ("làm sao để … trên …", "gửi … qua …", "… cái nào
+# nhanh hơn"), folded.
+_LINKING_WORDS = frozenset("sao de tren qua bang vao cach huong dan giup hay hoac gui cai nhanh hon".split())
 
 
 @dataclass(frozen=True)
@@ -61,16 +62,20 @@ class GuideBook:
             ]
         )
 
-    def match(self, normalized_question: str) -> Guide | None:
-        """The topic a question asks about and nothing else, if any."""
+    def match(self, normalized_question: str) -> list[Guide]:
+        """The topics a question asks about when it asks about nothing else ("nộp trực tuyến hay qua
+        bưu điện": both), else none."""
         asked = [fold(w) for w in words(normalized_question)]
-        free = [w in ASKING_WORDS or w in _LINKING_WORDS for w in asked]
+        covered: set[int] = {i for i, w in enumerate(asked) if w in ASKING_WORDS or w in _LINKING_WORDS}
+        matched = []
         for guide, phrases in zip(self.guides, self._phrases, strict=True):
-            covered = set()
-            for phrase in phrases:
-                for start in range(len(asked) - len(phrase) + 1):
-                    if asked[start : start + len(phrase)] == phrase:
-                        covered.update(range(start, start + len(phrase)))
-            if covered and all(i in covered or free[i] for i in range(len(asked))):
-                return guide
-        return None
+            spans = [
+                range(start, start + len(phrase))
+                for phrase in phrases
+                for start in range(len(asked) - len(phrase) + 1)
+                if asked[start : start + len(phrase)] == phrase
+            ]
+            if spans:
+                matched.append(guide)
+                covered.update(i for span in spans for i in span)
+        return matched if len(covered) == len(asked) else []
