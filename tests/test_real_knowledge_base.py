@@ -127,3 +127,19 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
     # Naming a procedure as well gets that procedure's answer.
     named = assistant.ask("đăng ký tạm trú online được không")
     assert named.kind == "answer" and named.procedure_code == "1.004194", named.text
+
+
+@pytest.mark.parametrize(
+    ("question", "code"),
+    [
+        # "cho trẻ em dưới … tuổi" also ends the name of the birth/residence/health-card bundle for under-6s.
+        ("lam ho chieu cho tre em duoi 9 tuoi", "1.001456"),
+        ("xin cap the bao hiem y te cho tre duoi 6 tuoi", "2.002621"),
+        # A landlord registering tenants, and one removing a tenant who left.
+        ("chu tro co phai khai bao tam tru cho nguoi thue khong", "1.004194"),
+        ("người thuê trọ chuyển đi chủ trọ có phải xóa tạm trú không", "1.010028"),
+    ],
+)
+def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
+    reply = assistant.ask(question)
+    assert reply.kind == "answer" and reply.procedure_code == code, (reply.kind, reply.procedure_name)
