@@ -92,10 +92,13 @@ def citation(procedure: Procedure, basis: list[str] | None = None) -> str:
     if basis:
         parts.append("căn cứ: " + "; ".join(basis))
     parts.append(f"ngày rà soát: {procedure.last_reviewed}" if procedure.last_reviewed else procedure.source)
+    return source_line(parts, procedure.needs_review)
+
+
+def source_line(parts: list[str], needs_review: bool) -> str:
+    """The closing line of every answer: its sources joined, and whether staff still have to review them."""
     text = "; ".join(parts) + "."
-    if procedure.needs_review:
-        text += " Thông tin đang chờ cán bộ rà soát."
-    return text
+    return f"{text} Thông tin đang chờ cán bộ rà soát." if needs_review else text
 
 
 def _overview(procedure: Procedure) -> str:

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.answers import source_line
 from bot.text import ASKING_WORDS, fold, normalize, words
 
 # Words that name nothing in such a question ("làm sao để … trên …", "gửi … qua …", "… cái nào
@@ -33,10 +34,8 @@ class Guide:
 
     def text(self) -> str:
         """The answer, ending with where it comes from, like a procedure's."""
-        citation = f"Nguồn: {'; '.join(self.sources)}; ngày rà soát: {self.last_reviewed}."
-        if self.needs_review:
-            citation += " Thông tin đang chờ cán bộ rà soát."
-        return f"{self.answer}\n{citation}"
+        sources = [f"Nguồn: {'; '.join(self.sources)}", f"ngày rà soát: {self.last_reviewed}"]
+        return f"{self.answer}\n{source_line(sources, self.needs_review)}"
 
 
 class GuideBook:
