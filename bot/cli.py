@@ -292,7 +292,7 @@ def cmd_call(args: argparse.Namespace, settings: Settings) -> int:
     from voice.simulator import run_call
 
     result = run_call(args.script, args.url, args.record, args.caller, args.max_seconds)
-    return 0 if result.lines else 1
+    return 1 if result.connection_lost or not result.lines else 0
 
 
 def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:

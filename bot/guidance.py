@@ -20,6 +20,9 @@ from bot.text import ASKING_WORDS, fold, normalize, words
 # Words that name nothing in such a question ("làm sao để … trên …", "gửi … qua …", "… cái nào
 # nhanh hơn"), folded.
 _LINKING_WORDS = frozenset("sao de tren qua bang vao cach huong dan giup hay hoac gui cai nhanh hon".split())
+# Whom the citizen submits for ("… cho người già", "… giúp bố mẹ"): still a question of how, not of which procedure.
+_PEOPLE_WORDS = frozenset("cho nguoi gia cao tuoi lon than khac bo me ong ba con chau".split())
+_NAMING_NOTHING = ASKING_WORDS | _LINKING_WORDS | _PEOPLE_WORDS
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ class GuideBook:
         """The topics a question asks about when it asks about nothing else ("nộp trực tuyến hay qua
         bưu điện": both), else none."""
         asked = [fold(w) for w in words(normalized_question)]
-        covered: set[int] = {i for i, w in enumerate(asked) if w in ASKING_WORDS or w in _LINKING_WORDS}
+        covered: set[int] = {i for i, w in enumerate(asked) if w in _NAMING_NOTHING}
         matched = []
         for guide, phrases in zip(self.guides, self._phrases, strict=True):
             spans = [

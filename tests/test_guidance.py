@@ -22,6 +22,9 @@ def guides() -> GuideBook:
         ("nop online co dc giam le phi ko", "online"),
         ("Có được nộp hồ sơ qua bưu điện không?", "post"),
         ("nhan ket qua qua buu dien dc k", "post"),
+        # Whom it is for is not a procedure: the elderly allowance answered this once.
+        ("hướng dẫn nộp hồ sơ online cho người già", "online"),
+        ("nop ho so truc tuyen giup bo me the nao", "online"),
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -41,6 +44,7 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         "làm căn cước gửi qua bưu điện được không",
         "giá vàng online hôm nay",  # a topic phrase among other words is not the topic
         "cần giấy tờ gì",
+        "hướng dẫn nộp hồ sơ trợ cấp cho người già online",  # names the allowance
         "",
     ],
 )

@@ -90,6 +90,14 @@ def free_port() -> int:
 class Server:
     http: str  # http://127.0.0.1:PORT
     database_url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def require_alive(self) -> None:
+        """A crashed server fails here with its exit code and log, rather than as calls that merely ended early."""
+        if self.process.poll() is not None:
+            log = self.log_path.read_text(errors="replace")[-6000:]
+            pytest.fail(f"the server died (exit code {self.process.returncode}); its log ends:\n{log}", pytrace=False)
 
     @property
     def phone(self) -> str:
@@ -117,6 +125,7 @@ def running_server(folder: Path, **extra_env: str) -> Iterator[Server]:
         "CITIZENBOT_NOW": NOW,
         "CITIZENBOT_RASA_URL": f"http://127.0.0.1:{free_port()}",  # nobody listens: the gateway's own answers
         "CITIZENBOT_PHONE_NO_INPUT_MS": "3000",
+        "PYTHONFAULTHANDLER": "1",  # a crash in a native engine leaves the Python stacks in the log
         **extra_env,
     }
     spoken_fixture = folder / "spoken_dossier.json"
@@ -131,7 +140,7 @@ def running_server(folder: Path, **extra_env: str) -> Iterator[Server]:
         [sys.executable, "-m", "uvicorn", "bot.api:create_app", "--factory", "--port", str(port)],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    server = Server(f"http://127.0.0.1:{port}", url)
+    server = Server(f"http://127.0.0.1:{port}", url, process, log_path)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -269,6 +278,7 @@ def calls(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Calls:
         )
 
     records = dict(zip(scripts, asyncio.run(all_calls()), strict=True))
+    server.require_alive()
     for name, record in records.items():
         first = f"first bot audio at {record.bot_audio[0][0]:.2f} s" if record.bot_audio else "no bot audio"
         print(f"--- {name} ({first})\n{record.transcript()}")
@@ -514,3 +524,26 @@ def test_keyed_codes() -> None:
     assert keyed_code("00000214482611220031") == CODE  # the H keyed as 4 (GHI)
     assert keyed_code("000002148261122003") is None
     assert keyed_code("0000021481399990031") is None  # no such date
+
+
+def test_the_simulator_tells_a_dropped_line_from_the_bot_hanging_up() -> None:
+    """A server that dies mid-call must not read as the bot ending the call (it hid a crash once)."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    async def drop(connection: ServerConnection) -> None:
+        await connection.recv()
+        connection.transport.abort()  # the socket closes with no closing handshake, as when the process dies
+
+    async def hang_up(connection: ServerConnection) -> None:
+        await connection.recv()
+        await connection.close()
+
+    async def call(handler) -> CallRecord:  # type: ignore[no-untyped-def]
+        async with serve(handler, "127.0.0.1", 0) as listening:
+            port = listening.sockets[0].getsockname()[1]
+            return await place_call([{"wait": "bot", "timeout": 5}], f"ws://127.0.0.1:{port}", CALLER, max_seconds=10)
+
+    dropped, ended = asyncio.run(call(drop)), asyncio.run(call(hang_up))
+    assert dropped.connection_lost and not dropped.hung_up_by_bot, dropped.transcript()
+    assert "connection lost" in dropped.transcript()
+    assert ended.hung_up_by_bot and not ended.connection_lost, ended.transcript()

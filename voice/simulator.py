@@ -70,6 +70,7 @@ class CallRecord:
     clears: list[float] = field(default_factory=list)
     media_after_clear: int = 0  # bot frames of a prompt received after its clear (should be none)
     hung_up_by_bot: bool = False
+    connection_lost: bool = False  # the line dropped without a close (e.g. the server process died)
     duration: float = 0.0
 
     @property
@@ -161,10 +162,13 @@ class Caller:
         try:
             async for raw in self.socket:
                 self.received(json.loads(raw))
+        except websockets.ConnectionClosedError:  # no closing handshake: the server went away, not a hang-up
+            self.record.connection_lost = True
+            self.log("event", "connection lost (dropped without a close)")
         except (websockets.ConnectionClosed, ValueError):
             pass
         finally:
-            self.record.hung_up_by_bot = not self.closed.is_set()
+            self.record.hung_up_by_bot = not self.closed.is_set() and not self.record.connection_lost
             self.closed.set()
 
     def received(self, event: dict[str, Any]) -> None:
@@ -331,6 +335,8 @@ def run_call(script: Path, url: str, record: Path | None, caller_number: str, ma
     result = asyncio.run(place_call(steps, url, caller_number, None, max_seconds, script.parent))
     print(result.transcript())
     ended = "bot hung up" if result.hung_up_by_bot else "caller hung up"
+    if result.connection_lost:
+        ended = "connection lost"
     print(f"--- {result.duration:.1f} s, {ended}")
     if result.latencies:
         print("voice-to-voice latency: " + ", ".join(f"{x:.2f} s" for x in result.latencies))
