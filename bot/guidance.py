@@ -3,7 +3,7 @@
 "làm sao nộp hồ sơ trực tuyến" names no procedure, and the retrieval would pick
 one that merely says "trực tuyến". Such a question is answered from
 ``knowledge/guidance.json`` when each of its words is a word that only asks, a
-linking word, or part of a topic's phrases. A question that also names a
+linking word, a word for whom it is submitted, or part of a topic's phrases. A question that also names a
 procedure ("đăng ký tạm trú online") is left to that procedure's answer, which
 says how it can be submitted.
 """
@@ -20,8 +20,9 @@ from bot.text import ASKING_WORDS, fold, normalize, words
 # Words that name nothing in such a question ("làm sao để … trên …", "gửi … qua …", "… cái nào
 # nhanh hơn"), folded.
 _LINKING_WORDS = frozenset("sao de tren qua bang vao cach huong dan giup hay hoac gui cai nhanh hon".split())
-# Whom the citizen submits for ("… cho người già", "… giúp bố mẹ"): still a question of how, not of which procedure.
-_PEOPLE_WORDS = frozenset("cho nguoi gia cao tuoi lon than khac bo me ong ba con chau".split())
+# Whom the citizen submits for ("… cho người già", "… giúp bố mẹ"; "cho", "giúp" are counted already): still a
+# question of how, not of which procedure.
+_PEOPLE_WORDS = frozenset("nguoi gia cao tuoi lon than khac bo me ong ba con chau".split())
 _NAMING_NOTHING = ASKING_WORDS | _LINKING_WORDS | _PEOPLE_WORDS
 
 

@@ -334,9 +334,10 @@ def run_call(script: Path, url: str, record: Path | None, caller_number: str, ma
     steps = load_script(script)
     result = asyncio.run(place_call(steps, url, caller_number, None, max_seconds, script.parent))
     print(result.transcript())
-    ended = "bot hung up" if result.hung_up_by_bot else "caller hung up"
     if result.connection_lost:
         ended = "connection lost"
+    else:
+        ended = "bot hung up" if result.hung_up_by_bot else "caller hung up"
     print(f"--- {result.duration:.1f} s, {ended}")
     if result.latencies:
         print("voice-to-voice latency: " + ", ".join(f"{x:.2f} s" for x in result.latencies))
