@@ -141,6 +141,14 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         # A landlord registering tenants, and one removing a tenant who left.
         ("chu tro co phai khai bao tam tru cho nguoi thue khong", "1.004194"),
         ("người thuê trọ chuyển đi chủ trọ có phải xóa tạm trú không", "1.010028"),
+        # A certified copy of a document, not the document's own procedure (these named the residence
+        # registration and the land-certificate exchange).
+        ("xin chứng thực bản sao sổ hộ khẩu", "2.000815"),
+        ("cong chung giay khai sinh mat bao nhieu tien", "2.000815"),
+        ("chung thuc ban sao bang tot nghiep", "2.000815"),
+        # The karaoke licence, not the household-business registration every shop needs.
+        ("xin giấy phép kinh doanh karaoke", "1.001029"),
+        ("mo quan karaoke can giay phep gi", "1.001029"),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
