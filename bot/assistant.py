@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from bot import answers
@@ -20,6 +21,11 @@ from bot.text import MAX_QUESTION_CHARS, clean, naming_words, normalize, words
 CLARIFY_CHOICES = 3
 SHORT_QUESTION_WORDS = 4  # words naming something; a question this short may name a family of procedures
 ALL_WORDS = 0.999  # a topic_cover this high: the name holds every word the question names something with
+# "(thực hiện tại cấp tỉnh)", "(cấp trung ương)" … ending a name: the same procedure at another level.
+_LEVEL_SUFFIX = re.compile(
+    r"\s*\((?:tthc\s+)?(?:thực hiện\s+)?(?:tại\s+)?(?:cấp\s+)?(?:tỉnh|huyện|xã|trung ương|tw|bộ|địa phương)\)\W*$",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -103,6 +109,8 @@ class Assistant:
             return Reply("invalid", answers.invalid_text())
         guides = self.guides.match(normalize(question))
         if guides:
+            if any(guide.not_in_catalogue for guide in guides):
+                self.store.log_unanswered(question, "not_in_catalogue", 1.0, [])
             return Reply("guide", "\n\n".join(guide.text() for guide in guides), 1.0)
         result = self.retriever.search(question)
         reply = self.reply(result)
@@ -148,7 +156,16 @@ class Assistant:
 
     @staticmethod
     def _clarify(result: SearchResult, confidence: float) -> Reply:
-        choices = [Choice(c.procedure.code, c.procedure.name) for c in result.candidates[:CLARIFY_CHOICES]]
+        """Ask back with the best candidates, one per procedure whatever its level: a citizen cannot
+        choose between "cấp lại thẻ căn cước" at the province and at the ministry, and two such
+        choices left out the ordinary "cấp thẻ căn cước" that "làm căn cước" most likely means."""
+        choices: list[Choice] = []
+        named: set[str] = set()
+        for candidate in result.candidates:
+            name = _LEVEL_SUFFIX.sub("", candidate.procedure.name).casefold()
+            if name not in named and len(choices) < CLARIFY_CHOICES:
+                named.add(name)
+                choices.append(Choice(candidate.procedure.code, candidate.procedure.name))
         return Reply("clarify", answers.clarify_text([c.name for c in choices]), confidence, choices=choices)
 
     def procedure(self, code: str) -> Procedure | None:

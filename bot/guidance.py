@@ -1,4 +1,5 @@
-"""General guidance: how to submit a dossier online or by post, asked without naming a procedure.
+"""General guidance: how to submit a dossier online or by post, asked without naming a procedure;
+and the common questions whose procedure the catalogue lacks.
 
 "làm sao nộp hồ sơ trực tuyến" names no procedure, and the retrieval would pick
 one that merely says "trực tuyến". Such a question is answered from
@@ -6,6 +7,15 @@ one that merely says "trực tuyến". Such a question is answered from
 linking word, a word for whom it is submitted, or part of a topic's phrases. A question that also names a
 procedure ("đăng ký tạm trú online") is left to that procedure's answer, which
 says how it can be submitted.
+
+Some common questions need a procedure the catalogue does not hold (a first land-use
+certificate for a household, an identity card for a child under 14); the retrieval
+would answer them with the nearest sibling, which is wrong ("cấp đổi", "từ đủ 14 tuổi
+trở lên"). Their guide says so and where to ask. Its phrases say what sets the case
+apart ("lần đầu", "dưới 14 tuổi"), its subject what the case is about ("sổ đỏ", "căn
+cước"): the guide needs one of each, since "làm căn cước" alone is the ordinary
+procedure and "cho trẻ em" alone is about anything. Its context words ("tuổi", "thửa")
+may stand beside them.
 """
 
 from __future__ import annotations
@@ -35,6 +45,9 @@ class Guide:
     sources: tuple[str, ...]
     last_reviewed: str
     needs_review: bool
+    subject: tuple[str, ...] = ()  # when given, one of these phrases must be asked too
+    context: tuple[str, ...] = ()  # words that may stand beside the phrases
+    not_in_catalogue: bool = False  # the case's procedure is missing: staff see these questions as unanswered
 
     def text(self) -> str:
         """The answer, ending with where it comes from, like a procedure's."""
@@ -46,6 +59,8 @@ class GuideBook:
     def __init__(self, guides: list[Guide]) -> None:
         self.guides = guides
         self._phrases = [[[fold(w) for w in words(normalize(p))] for p in g.phrases] for g in guides]
+        self._subjects = [[[fold(w) for w in words(normalize(p))] for p in g.subject] for g in guides]
+        self._context = [{fold(w) for c in g.context for w in words(normalize(c))} for g in guides]
 
     @classmethod
     def load(cls, path: Path) -> GuideBook:
@@ -60,6 +75,9 @@ class GuideBook:
                     tuple(row["sources"]),
                     row["last_reviewed"],
                     bool(row.get("needs_review", True)),
+                    tuple(row.get("subject", ())),
+                    tuple(row.get("context", ())),
+                    bool(row.get("not_in_catalogue", False)),
                 )
                 for row in rows
             ]
@@ -71,14 +89,23 @@ class GuideBook:
         asked = [fold(w) for w in words(normalized_question)]
         covered: set[int] = {i for i, w in enumerate(asked) if w in _NAMING_NOTHING}
         matched = []
-        for guide, phrases in zip(self.guides, self._phrases, strict=True):
-            spans = [
-                range(start, start + len(phrase))
-                for phrase in phrases
-                for start in range(len(asked) - len(phrase) + 1)
-                if asked[start : start + len(phrase)] == phrase
-            ]
-            if spans:
+        for guide, phrases, subjects, context in zip(
+            self.guides, self._phrases, self._subjects, self._context, strict=True
+        ):
+            spans = _spans(asked, phrases)
+            subject_spans = _spans(asked, subjects)
+            if spans and (subject_spans or not subjects):
                 matched.append(guide)
-                covered.update(i for span in spans for i in span)
+                covered.update(i for span in spans + subject_spans for i in span)
+                covered.update(i for i, w in enumerate(asked) if w in context)
         return matched if len(covered) == len(asked) else []
+
+
+def _spans(asked: list[str], phrases: list[list[str]]) -> list[range]:
+    """Where each phrase (folded syllables) occurs in the asked words."""
+    return [
+        range(start, start + len(phrase))
+        for phrase in phrases
+        for start in range(len(asked) - len(phrase) + 1)
+        if asked[start : start + len(phrase)] == phrase
+    ]

@@ -48,7 +48,7 @@ class Settings:
     fee_policies_file: Path = REPO_ROOT / "knowledge" / "fee_policies.json"
     # Everyday names of procedures ({"<code>": ["tên gọi khác", ...]}), merged into their aliases at ingest.
     aliases_file: Path = REPO_ROOT / "knowledge" / "aliases.json"
-    # General guidance asked without naming a procedure (submitting online, by post): see bot.guidance.
+    # General guidance (submitting online, by post) and the common cases the catalogue lacks: see bot.guidance.
     guidance_file: Path = REPO_ROOT / "knowledge" / "guidance.json"
     # The scale-out configuration: Redis shared by the workers (rate limits, published index version).
     redis_url: str | None = None

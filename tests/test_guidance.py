@@ -1,8 +1,9 @@
-"""General guidance (submitting online, by post) for questions that name no procedure."""
+"""General guidance (submitting online, by post) for questions that name no procedure, and for common
+questions whose procedure the catalogue lacks."""
 
 import pytest
 
-from bot.guidance import GuideBook
+from bot.guidance import Guide, GuideBook
 from bot.settings import Settings
 from bot.text import normalize
 
@@ -25,6 +26,12 @@ def guides() -> GuideBook:
         # Whom it is for is not a procedure: the elderly allowance answered this once.
         ("hướng dẫn nộp hồ sơ online cho người già", "online"),
         ("nop ho so truc tuyen giup bo me the nao", "online"),
+        # The catalogue has the first certificate for organisations only, and no identity card under 14.
+        ("làm sổ đỏ lần đầu", "land_certificate_first_time"),
+        ("lam so do lan dau can giay to gi", "land_certificate_first_time"),
+        ("đất chưa có sổ đỏ thì làm thế nào", "land_certificate_first_time"),
+        ("làm căn cước cho con dưới 14 tuổi", "identity_card_for_children"),
+        ("lam can cuoc cho be 3 tuoi", "identity_card_for_children"),
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -46,6 +53,12 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         "cần giấy tờ gì",
         "hướng dẫn nộp hồ sơ trợ cấp cho người già online",  # names the allowance
         "",
+        # The subject alone is the ordinary procedure, the special case alone is about anything.
+        "làm căn cước",
+        "làm căn cước cho con 15 tuổi",
+        "thủ tục cho trẻ em",
+        "làm lại sổ đỏ bị mất",
+        "đổi sổ đỏ",
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -53,9 +66,23 @@ def test_a_question_that_names_anything_else_is_not_general_guidance(guides: Gui
 
 
 def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) -> None:
-    assert {g.id for g in guides.guides} == {"online", "post"}
+    assert {g.id for g in guides.guides} == {
+        "online",
+        "post",
+        "land_certificate_first_time",
+        "identity_card_for_children",
+    }
     for guide in guides.guides:
         last_line = guide.text().splitlines()[-1]
         assert last_line.startswith("Nguồn: ") and guide.last_reviewed in last_line
         assert all(source in last_line for source in guide.sources)
         assert "Thông tin đang chờ cán bộ rà soát." in last_line  # written by the project, not yet by staff
+
+
+def test_a_guide_with_a_subject_needs_a_phrase_and_the_subject_and_allows_its_context_words() -> None:
+    guide = Guide("child", "Trẻ em", ("trẻ em",), "…", ("Luật",), "2026-12-05", True, ("căn cước",), ("tuổi", "3"))
+    book = GuideBook([guide])
+    assert book.match(normalize("căn cước cho trẻ em 3 tuổi")) == [guide]
+    assert book.match(normalize("căn cước cho trẻ em 15 tuổi")) == []  # "15" is no context word
+    assert book.match(normalize("trẻ em")) == []  # no subject
+    assert book.match(normalize("căn cước tuổi")) == []  # no phrase
