@@ -9,7 +9,8 @@ procedure ("đăng ký tạm trú online") is left to that procedure's answer, w
 says how it can be submitted.
 
 Some common questions need a procedure the catalogue does not hold (a first land-use
-certificate for a household, an identity card for a child under 14); the retrieval
+certificate for a household, an identity card for a child under 14, a land or vehicle
+transfer); the retrieval
 would answer them with the nearest sibling, which is wrong ("cấp đổi", "từ đủ 14 tuổi
 trở lên"). Their guide says so and where to ask. Its phrases say what sets the case
 apart ("lần đầu", "dưới 14 tuổi"), its subject what the case is about ("sổ đỏ", "căn

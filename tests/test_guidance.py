@@ -32,6 +32,10 @@ def guides() -> GuideBook:
         ("đất chưa có sổ đỏ thì làm thế nào", "land_certificate_first_time"),
         ("làm căn cước cho con dưới 14 tuổi", "identity_card_for_children"),
         ("lam can cuoc cho be 3 tuoi", "identity_card_for_children"),
+        ("sang tên sổ đỏ cho con", "land_transfer"),
+        ("tặng cho đất cho con hết bao nhiêu tiền", "land_transfer"),
+        ("sang ten xe may cu", "vehicle_transfer"),
+        ("mua xe cũ sang tên thế nào", "vehicle_transfer"),
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -59,6 +63,9 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         "thủ tục cho trẻ em",
         "làm lại sổ đỏ bị mất",
         "đổi sổ đỏ",
+        # A case the catalogue has: the certified contract, a transfer made before 2024 with a handwritten paper.
+        "chứng thực hợp đồng tặng cho đất",
+        "sang tên sổ đỏ mua bằng giấy tay trước 2024",
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -71,6 +78,8 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "post",
         "land_certificate_first_time",
         "identity_card_for_children",
+        "land_transfer",
+        "vehicle_transfer",
     }
     for guide in guides.guides:
         last_line = guide.text().splitlines()[-1]
