@@ -157,6 +157,8 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("mo quan karaoke can giay phep gi", "1.001029"),
         # A poor single parent is a social-protection beneficiary; "nuôi con" is no adoption.
         ("me don than nuoi con nho co duoc tro cap khong", "1.001776"),
+        # Fishing-boat owners call the trip support by what it pays for.
+        ("xin ho tro nhien lieu cho tau ca di bien", "1.011801"),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
