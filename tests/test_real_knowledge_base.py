@@ -160,6 +160,8 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("me don than nuoi con nho co duoc tro cap khong", "1.001776"),
         # Fishing-boat owners call the trip support by what it pays for.
         ("xin ho tro nhien lieu cho tau ca di bien", "1.011801"),
+        # "TNHH" spelled out matched the founding of one: the dissolution is asked for.
+        ("giải thể công ty tnhh", "2.002023"),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
