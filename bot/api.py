@@ -76,7 +76,7 @@ class FeeQuestion(BaseModel):
 
 
 class FeeAnswer(BaseModel):
-    outcome: str  # answer | clarify | unknown
+    outcome: str  # answer | clarify | guide | unknown
     text: str
     procedure_code: str | None = None
     procedure_name: str | None = None

@@ -480,7 +480,7 @@ def which_procedure_text() -> str:
 
 @dataclass
 class FeeReply:
-    outcome: str  # "answer" | "clarify" | "unknown"
+    outcome: str  # "answer" | "clarify" | "guide" (a case the catalogue lacks, see bot.guidance) | "unknown"
     text: str
     procedure_code: str | None = None
     procedure_name: str | None = None
@@ -501,6 +501,8 @@ def answer_fee_question(
     procedure = assistant.procedure(procedure_code) if procedure_code else None
     if procedure is None:
         reply = assistant.ask(question)
+        if reply.kind == "guide":
+            return FeeReply("guide", reply.text)
         if reply.kind == "clarify":
             return FeeReply("clarify", reply.text if reply.choices else which_procedure_text(), choices=reply.choices)
         if reply.kind in {"abstain", "out_of_scope"} and names_no_procedure(normalize(question)):

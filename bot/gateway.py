@@ -71,6 +71,8 @@ logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 # Citizen-facing POST bodies larger than this are refused before they are parsed (staff imports are not limited).
 MAX_BODY_BYTES = 256 * 1024
+# The reply kind of each outcome of a fee question (bot.fees.FeeReply).
+FEE_KINDS = {"answer": "fee", "clarify": "clarify", "guide": "guide"}
 LIMITED_PATHS = ("/api/chat", "/api/ask", "/api/fees", "/api/dossiers/status", "/api/ratings", "/api/callbacks",
                  "/api/complaints")
 
@@ -308,7 +310,7 @@ class ChatRouter:
         return Turn(reply.kind, reply.text, route, self._buttons(codes), citation, pending)
 
     def _from_fee(self, reply: FeeReply, question: str, route: str) -> Turn:
-        kind = {"answer": "fee", "clarify": "clarify"}.get(reply.outcome, "unknown")
+        kind = FEE_KINDS.get(reply.outcome, "unknown")
         codes = [c.code for c in reply.choices]
         pending = Pending(question, "fee", codes) if codes else None
         citation = self._citation(reply.procedure_code) if kind == "fee" else None
@@ -349,7 +351,7 @@ class ChatRouter:
         elif source == "ask":
             kind = outcome
         elif source == "fee":
-            kind = {"answer": "fee", "clarify": "clarify"}.get(outcome, "unknown")
+            kind = FEE_KINDS.get(outcome, "unknown")
         elif "dossier_outcome" in slots:
             kind = "dossier"
         elif rasa.intent == "request_human":

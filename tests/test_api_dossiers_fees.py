@@ -13,8 +13,10 @@ from bot.assistant import Assistant, Reply
 from bot.confidence import ConfidenceModel
 from bot.dossiers import DossierStore, StatusLookup
 from bot.fees import FeeEngine, FeePolicies
+from bot.guidance import GuideBook
 from bot.ingest import load_curated
 from bot.procedure import Procedure
+from bot.text import normalize
 
 STATUS_KEYS = {"outcome", "text", "dossier_code", "status", "source", "updated_at", "attempts_left"}
 FEE_KEYS = {"outcome", "text", "procedure_code", "procedure_name", "choices"}
@@ -245,6 +247,24 @@ def test_copies_from_the_caller(dossier_store: DossierStore, clock: Clock) -> No
         spoken = fees(client, question="3 bản sao trích lục hết bao nhiêu", procedure_code="2.000635")
     assert body["outcome"] == "answer"
     assert "× 3 = 24.000 đồng" in body["text"] and "× 3 = 24.000 đồng" in spoken["text"]
+
+
+class GuidedAssistant(CuratedAssistant):
+    """Answers what the real guidance file covers as the assistant does, before any retrieval."""
+
+    guides = GuideBook.load(REAL_SETTINGS.guidance_file)
+
+    def ask(self, question: str) -> Reply:
+        matched = self.guides.match(normalize(question))
+        return Reply("guide", matched[0].text(), 1.0) if matched else super().ask(question)
+
+
+def test_a_case_the_catalogue_lacks_gets_its_guidance(dossier_store: DossierStore, clock: Clock) -> None:
+    """A fee question about a vehicle transfer says what the guide says, not "unknown"."""
+    with app_client(GuidedAssistant(), dossier_store, clock) as client:
+        body = fees(client, question="lệ phí sang tên xe máy")
+    assert (body["outcome"], body["procedure_code"]) == ("guide", None)
+    assert body["text"].startswith("Sang tên xe") and "1800 1096" in body["text"]
 
 
 @pytest.mark.parametrize(
