@@ -47,9 +47,8 @@ _ADMINISTRATIVE = re.compile(
     r"bang lai|so do|so hong|dat dai|thua dat|tach thua|the chap|sang ten|xay dung|sua chua nha|xay nha|"
     r"tang cho|chuyen nhuong|chuyen muc dich|quyen su dung dat|dat nong nghiep|dat vuon|so nha|chu ho|"
     r"kiem dich|nhap khau|xuat khau|tam ngung|to khai|mau don|chung chi|hanh nghe|cap phep|kiem dinh|"
-    r"kinh doanh|doanh nghiep|thanh lap cong ty|mo cong ty|giai the|trach nhiem huu han|co phan|hop tac xa|thue|"
-    r"hoa don|hai quan|"
-    r"tau ca|thuyen vien|phuong tien thuy|"
+    r"kinh doanh|doanh nghiep|thanh lap cong ty|mo cong ty|giai the|trach nhiem huu han|co phan|hop tac xa|"
+    r"thue|hoa don|hai quan|tau ca|thuyen vien|phuong tien thuy|"
     r"xe may|o to|bien so|dang kiem|cap dien|hop dong mua ban dien|cong to|hoc phi|chuyen truong|"
     r"van bang|bang tot nghiep|tuyen sinh|nghia vu quan su|khieu nai|to cao|tiep cong dan)\b"
 )

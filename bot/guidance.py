@@ -10,13 +10,12 @@ says how it can be submitted.
 
 Some common questions need a procedure the catalogue does not hold (a first land-use
 certificate for a household, an identity card for a child under 14, a land or vehicle
-transfer); the retrieval
-would answer them with the nearest sibling, which is wrong ("cấp đổi", "từ đủ 14 tuổi
-trở lên"). Their guide says so and where to ask. Its phrases say what sets the case
-apart ("lần đầu", "dưới 14 tuổi"), its subject what the case is about ("sổ đỏ", "căn
-cước"): the guide needs one of each, since "làm căn cước" alone is the ordinary
-procedure and "cho trẻ em" alone is about anything. Its context words ("tuổi", "thửa")
-may stand beside them.
+transfer); the retrieval would answer them with the nearest sibling, which is wrong
+("cấp đổi", "từ đủ 14 tuổi trở lên"). Their guide says so and where to ask, and the
+question is logged for staff. Its phrases say what sets the case apart ("lần đầu",
+"dưới 14 tuổi"), its subject what the case is about ("sổ đỏ", "căn cước"): the guide
+needs one of each, since "làm căn cước" alone is the ordinary procedure and "cho trẻ
+em" alone is about anything. Its context words ("tuổi", "thửa") may stand beside them.
 """
 
 from __future__ import annotations
