@@ -15,7 +15,7 @@ from bot.question_parts import question_parts
 from bot.ranking import Ranker
 from bot.retriever import Retriever, SearchResult
 from bot.settings import Settings
-from bot.store import KnowledgeStore
+from bot.store import LOW_CONFIDENCE, NOT_IN_CATALOGUE, KnowledgeStore
 from bot.text import MAX_QUESTION_CHARS, clean, naming_words, normalize, words
 
 CLARIFY_CHOICES = 3
@@ -110,7 +110,7 @@ class Assistant:
         guides = self.guides.match(normalize(question))
         if guides:
             if any(guide.not_in_catalogue for guide in guides):
-                self.store.log_unanswered(question, "not_in_catalogue", 1.0, [])
+                self.store.log_unanswered(question, NOT_IN_CATALOGUE, 1.0, [])
             return Reply("guide", "\n\n".join(guide.text() for guide in guides), 1.0)
         result = self.retriever.search(question)
         reply = self.reply(result)
@@ -229,7 +229,7 @@ class Assistant:
         if log_unanswered:
             self.store.log_unanswered(
                 result.question,
-                "low_confidence",
+                LOW_CONFIDENCE,
                 confidence,
                 [c.procedure.code for c in result.candidates[:5]],
             )

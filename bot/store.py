@@ -72,12 +72,18 @@ class Faq:
     outdated: bool = False
 
 
+# Why a question is logged as unanswered: the assistant was not sure, or it could only give general
+# guidance because the catalogue lacks the procedure asked for (bot.guidance).
+LOW_CONFIDENCE = "low_confidence"
+NOT_IN_CATALOGUE = "not_in_catalogue"
+
+
 @dataclass(frozen=True)
 class UnansweredQuestion:
     id: int
     asked_at: datetime
     question: str
-    reason: str
+    reason: str  # LOW_CONFIDENCE or NOT_IN_CATALOGUE
     confidence: float
     candidates: list[str]
 

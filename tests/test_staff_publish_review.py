@@ -16,7 +16,7 @@ from bot.index import SearchIndex
 from bot.staff import publishing
 from bot.staff.history import ProcedureHistory
 from bot.staff.review import STAFF_FAQ_IDS, ReviewQueue
-from bot.store import KnowledgeStore
+from bot.store import LOW_CONFIDENCE, NOT_IN_CATALOGUE, KnowledgeStore
 
 KET_HON = "1.000894"
 
@@ -256,6 +256,16 @@ def test_an_unanswered_question_is_answered_after_staff_resolve_it_and_publish(
     assert console.services.publisher.wait(120).state == "succeeded"
     answer = ask(console, question)
     assert answer["kind"] == "answer" and answer["procedure_code"] == KET_HON, answer
+
+
+def test_questions_about_a_missing_procedure_are_marked_for_staff(console: Console) -> None:
+    """Answered with general guidance (bot.guidance), such a question still shows in the queue, marked."""
+    store = console.services.store
+    store.log_unanswered("làm căn cước cho bé 3 tuổi", NOT_IN_CATALOGUE, 1.0, [])
+    store.log_unanswered("hồ sơ cưới vợ", LOW_CONFIDENCE, 0.1, [])
+    groups = console.client("editor").get("/api/staff/review/unanswered").json()["groups"]
+    marked = {g["question"]: g["missing_procedure"] for g in groups}
+    assert marked == {"làm căn cước cho bé 3 tuổi": True, "hồ sơ cưới vợ": False}
 
 
 def test_review_resolutions_refuse_bad_input(console: Console) -> None:

@@ -19,7 +19,7 @@ from bot.embedder import Embedder
 from bot.index import question_key
 from bot.masking import mask_text
 from bot.staff.history import ProcedureHistory
-from bot.store import Faq, KnowledgeStore, UnansweredQuestion
+from bot.store import NOT_IN_CATALOGUE, Faq, KnowledgeStore, UnansweredQuestion
 from bot.text import MAX_QUESTION_CHARS, clean, has_diacritics
 
 SIMILAR = 0.96  # e5 cosine above which two questions ask the same thing ("trợ cấp xã hội" vs "thất nghiệp": 0.95)
@@ -52,6 +52,7 @@ class QuestionGroup:
     wordings: list[str]  # distinct wordings, most asked first
     last_asked: datetime
     candidates: list[str]  # procedure codes the assistant hesitated between (most recent question)
+    missing_procedure: bool  # answered with general guidance: the catalogue lacks the procedure asked for
 
 
 class ReviewQueue:
@@ -159,6 +160,7 @@ def _group(cluster: list[tuple[str, list[UnansweredQuestion]]]) -> QuestionGroup
         wordings=list(dict.fromkeys(mask_text(_wording(qs)) for _, qs in cluster)),
         last_asked=asked,
         candidates=list(newest.candidates),
+        missing_procedure=any(q.reason == NOT_IN_CATALOGUE for q in questions),
     )
 
 
