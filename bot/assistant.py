@@ -107,14 +107,39 @@ class Assistant:
         question = clean(question)[:MAX_QUESTION_CHARS]
         if not _readable(question):
             return Reply("invalid", answers.invalid_text())
-        guides = self.guides.match(normalize(question))
-        if guides:
-            if any(guide.not_in_catalogue for guide in guides):
-                self.store.log_unanswered(question, NOT_IN_CATALOGUE, 1.0, [])
-            return Reply("guide", "\n\n".join(guide.text() for guide in guides), 1.0)
+        normalized = normalize(question)
+        guide = self._guide(question, normalized)
+        if guide is not None:
+            return guide
+        parts = question_parts(normalized)
+        if any(self.guides.match(part) for part in parts):
+            return self._part_by_part(question, parts)
         result = self.retriever.search(question)
         reply = self.reply(result)
         return self._with_other_procedures(reply, result) if reply.kind == "answer" else reply
+
+    def _guide(self, question: str, normalized_text: str) -> Reply | None:
+        """The guidance for a text that asks about nothing else (see bot.guidance); ``question`` is what is
+        logged for staff when the guide stands in for a missing procedure."""
+        guides = self.guides.match(normalized_text)
+        if not guides:
+            return None
+        if any(guide.not_in_catalogue for guide in guides):
+            self.store.log_unanswered(question, NOT_IN_CATALOGUE, 1.0, [])
+        return Reply("guide", "\n\n".join(guide.text() for guide in guides), 1.0)
+
+    def _part_by_part(self, question: str, parts: list[str]) -> Reply:
+        """A question about several things, one of them answered by a guide ("làm sổ đỏ lần đầu và tách
+        thửa"): searched whole, it would get that case's wrong sibling, so each part is answered on its own,
+        with its guide or with its procedure when that is answered with confidence."""
+        replies: list[Reply] = []
+        for part in parts:
+            reply = self._guide(question, part) or self.reply(
+                self.retriever.search(part), log_unanswered=False, asked_in=question
+            )
+            if reply.kind in {"guide", "answer"} and all(reply.text != r.text for r in replies):
+                replies.append(reply)
+        return replace(replies[0], text="\n\n".join(r.text for r in replies))  # a guided part is among them
 
     def reply(self, result: SearchResult, log_unanswered: bool = True, asked_in: str | None = None) -> Reply:
         """Decide between answering, asking back and abstaining for a search result; an answer is about

@@ -204,3 +204,18 @@ def test_asking_back_offers_one_choice_per_procedure_whatever_its_level(assistan
     names = [choice.name.split(" (")[0] for choice in reply.choices]
     assert len(set(names)) == len(names) == 3, names
     assert "2.000200" in [choice.code for choice in reply.choices], names
+
+
+@pytest.mark.parametrize(
+    ("question", "wanted", "wrong"),
+    [
+        # Searched whole, these got the pre-2024 transfer and the identity card from 14 years on.
+        ("làm sổ đỏ lần đầu và tách thửa cho con", ["Cấp sổ đỏ", "mã 1.012784"], "mã 1.012785"),
+        ("đăng ký khai sinh và làm căn cước cho bé 3 tuổi", ["mã 1.001193", "dưới 14 tuổi"], "mã 2.000200"),
+    ],
+)
+def test_a_question_about_a_missing_case_and_a_procedure_gets_the_guide_and_the_answer(
+    assistant: Assistant, question: str, wanted: list[str], wrong: str
+) -> None:
+    text = assistant.ask(question).text
+    assert all(w in text for w in wanted) and wrong not in text, text
