@@ -32,6 +32,7 @@ def guides() -> GuideBook:
         ("đất chưa có sổ đỏ thì làm thế nào", "land_certificate_first_time"),
         ("làm căn cước cho con dưới 14 tuổi", "identity_card_for_children"),
         ("lam can cuoc cho be 3 tuoi", "identity_card_for_children"),
+        ("làm căn cước cho con 10 tuổi", "identity_card_for_children"),
         ("sang tên sổ đỏ cho con", "land_transfer"),
         ("tặng cho đất cho con hết bao nhiêu tiền", "land_transfer"),
         ("sang ten xe may cu", "vehicle_transfer"),
