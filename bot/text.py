@@ -163,6 +163,11 @@ COLLOQUIAL_TERMS: dict[str, str] = {
     "cắt khẩu": "xóa đăng ký thường trú",
     "chứng tử": "khai tử",
     "giấy báo tử": "khai tử",
+    # Not "báo tử" alone: typed without diacritics it is "bao tử", the stomach.
+    "làm báo tử": "khai tử",
+    "khai báo tử": "khai tử",
+    "đăng ký báo tử": "khai tử",
+    "khai sanh": "khai sinh",  # the southern spelling
     "độc thân": "xác nhận tình trạng hôn nhân",
     "kéo điện": "cấp điện mới",
     "lắp điện": "cấp điện mới",
@@ -228,8 +233,22 @@ _EXPANSIONS = {
 }
 
 
+# Short forms that are an ordinary word after some words: "so hong" is "sổ hồng" typed without
+# diacritics, not "sổ không".
+_KEPT_AFTER: dict[str, frozenset[str]] = {"hong": frozenset({"so", "sổ", "bia", "bìa"})}
+
+
 def expand_abbreviations(text: str) -> str:
-    return _WORD.sub(lambda m: _EXPANSIONS.get(m.group(0), m.group(0)), text)
+    previous = ""
+
+    def expand(match: re.Match[str]) -> str:
+        nonlocal previous
+        word = match.group(0)
+        kept = previous in _KEPT_AFTER.get(word, ())
+        previous = word
+        return word if kept else _EXPANSIONS.get(word, word)
+
+    return _WORD.sub(expand, text)
 
 
 # "hoà"/"hòa", "thuỷ"/"thủy", "khoẻ"/"khỏe": two spellings of one syllable, the tone

@@ -162,6 +162,9 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("xin ho tro nhien lieu cho tau ca di bien", "1.011801"),
         # "TNHH" spelled out matched the founding of one: the dissolution is asked for.
         ("giải thể công ty tnhh", "2.002023"),
+        # Called off-topic: "khai sanh" is the southern spelling, "so hong" read "sổ không".
+        ("con tui moi de xong lam giay khai sanh o dau vay", "1.001193"),
+        ("so hong chung cu bao gio moi co", "1.012787"),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:

@@ -79,6 +79,9 @@ def test_control_characters_are_removed() -> None:
         ("lam cccd ko dc a", "lam căn cước công dân không được a"),
         ("Hs làm GKS gồm j", "hồ sơ làm giấy khai sinh gồm gì"),
         ("đổi CCCD, ko có gks thì sao?", "đổi căn cước công dân, không có giấy khai sinh thì sao?"),
+        ("hong biet lam sao", "không biet lam sao"),
+        # After "sổ" it is "sổ hồng" typed without diacritics (it read "sổ không").
+        ("so hong chung cu", "so hong chung cu"),
     ],
 )
 def test_teen_code_and_abbreviations_are_expanded(text: str, expected: str) -> None:
@@ -230,6 +233,8 @@ def test_fold_of_vietnamese_text_is_ascii_of_the_same_length(text: str) -> None:
         ("photo công chứng bằng tốt nghiệp", "chứng thực"),
         ("chuyen khau ve que", "đăng ký thường trú"),
         ("xin giấy độc thân", "xác nhận tình trạng hôn nhân"),
+        ("lam giay khai sanh o dau", "khai sinh"),  # the southern spelling
+        ("ông mất rồi làm báo tử ở đâu", "khai tử"),
     ],
 )
 def test_everyday_words_gain_their_official_terms(question: str, official: str) -> None:
