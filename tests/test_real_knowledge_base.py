@@ -192,8 +192,8 @@ def test_a_purpose_shared_with_an_everyday_name_does_not_answer_for_that_procedu
 def test_a_case_the_catalogue_lacks_is_not_answered_with_its_sibling(
     assistant: Assistant, question: str, topic: str
 ) -> None:
-    """These went to the transfer of land made before 2024 (the first three) and to the identity card from
-    14 years on, or were asked back with land procedures (the vehicle)."""
+    """The land questions went to the transfer of land made before 2024, the child's card to the card from
+    14 years on, and the vehicle was asked back with land procedures."""
     reply = assistant.ask(question)
     assert reply.kind == "guide" and topic in reply.text, (reply.kind, reply.text)
     assert "chưa có" in reply.text and "1800 1096" in reply.text  # says so and where to ask
