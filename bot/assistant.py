@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from bot import answers
 from bot.confidence import ConfidenceModel, looks_administrative
 from bot.embedder import Embedder
-from bot.guidance import GuideBook
+from bot.guidance import Guide, GuideBook
 from bot.index import SearchIndex, question_key
 from bot.procedure import Procedure, Section
 from bot.question_parts import question_parts
@@ -60,6 +60,10 @@ def load_retriever(settings: Settings, embedder: Embedder | None = None, ranker:
     )
 
 
+def _guide_reply(guides: list[Guide]) -> Reply:
+    return Reply("guide", "\n\n".join(guide.text() for guide in guides), 1.0)
+
+
 def names_no_procedure(normalized_question: str) -> bool:
     """'mất bao lâu?', 'cần giấy tờ gì?': only words that ask, none naming a procedure."""
     return bool(words(normalized_question)) and not naming_words(normalized_question)
@@ -108,34 +112,34 @@ class Assistant:
         if not _readable(question):
             return Reply("invalid", answers.invalid_text())
         normalized = normalize(question)
-        guide = self._guide(question, normalized)
-        if guide is not None:
-            return guide
+        guides = self.guides.match(normalized)
+        if guides:
+            self._log_missing_procedure(question, guides)
+            return _guide_reply(guides)
         parts = question_parts(normalized)
-        if any(self.guides.match(part) for part in parts):
-            return self._part_by_part(question, parts)
+        part_guides = [self.guides.match(part) for part in parts]
+        if any(part_guides):
+            self._log_missing_procedure(question, [guide for guides in part_guides for guide in guides])
+            return self._part_by_part(question, parts, part_guides)
         result = self.retriever.search(question)
         reply = self.reply(result)
         return self._with_other_procedures(reply, result) if reply.kind == "answer" else reply
 
-    def _guide(self, question: str, normalized_text: str) -> Reply | None:
-        """The guidance for a text that asks about nothing else (see bot.guidance); ``question`` is what is
-        logged for staff when the guide stands in for a missing procedure."""
-        guides = self.guides.match(normalized_text)
-        if not guides:
-            return None
+    def _log_missing_procedure(self, question: str, guides: list[Guide]) -> None:
+        """Log the question for staff when one of its guides stands in for a missing procedure (bot.guidance)."""
         if any(guide.not_in_catalogue for guide in guides):
             self.store.log_unanswered(question, NOT_IN_CATALOGUE, 1.0, [])
-        return Reply("guide", "\n\n".join(guide.text() for guide in guides), 1.0)
 
-    def _part_by_part(self, question: str, parts: list[str]) -> Reply:
+    def _part_by_part(self, question: str, parts: list[str], part_guides: list[list[Guide]]) -> Reply:
         """A question about several things, one of them answered by a guide ("làm sổ đỏ lần đầu và tách
         thửa"): searched whole, it would get that case's wrong sibling, so each part is answered on its own,
         with its guide or with its procedure when that is answered with confidence."""
         replies: list[Reply] = []
-        for part in parts:
-            reply = self._guide(question, part) or self.reply(
-                self.retriever.search(part), log_unanswered=False, asked_in=question
+        for part, guides in zip(parts, part_guides, strict=True):
+            reply = (
+                _guide_reply(guides)
+                if guides
+                else self.reply(self.retriever.search(part), log_unanswered=False, asked_in=question)
             )
             if reply.kind in {"guide", "answer"} and all(reply.text != r.text for r in replies):
                 replies.append(reply)
@@ -188,9 +192,12 @@ class Assistant:
         named: set[str] = set()
         for candidate in result.candidates:
             name = _LEVEL_SUFFIX.sub("", candidate.procedure.name).casefold()
-            if name not in named and len(choices) < CLARIFY_CHOICES:
-                named.add(name)
-                choices.append(Choice(candidate.procedure.code, candidate.procedure.name))
+            if name in named:
+                continue
+            named.add(name)
+            choices.append(Choice(candidate.procedure.code, candidate.procedure.name))
+            if len(choices) == CLARIFY_CHOICES:
+                break
         return Reply("clarify", answers.clarify_text([c.name for c in choices]), confidence, choices=choices)
 
     def procedure(self, code: str) -> Procedure | None:

@@ -58,8 +58,8 @@ class Guide:
 class GuideBook:
     def __init__(self, guides: list[Guide]) -> None:
         self.guides = guides
-        self._phrases = [[[fold(w) for w in words(normalize(p))] for p in g.phrases] for g in guides]
-        self._subjects = [[[fold(w) for w in words(normalize(p))] for p in g.subject] for g in guides]
+        self._phrases = [_folded(g.phrases) for g in guides]
+        self._subjects = [_folded(g.subject) for g in guides]
         self._context = [{fold(w) for c in g.context for w in words(normalize(c))} for g in guides]
 
     @classmethod
@@ -99,6 +99,11 @@ class GuideBook:
                 covered.update(i for span in spans + subject_spans for i in span)
                 covered.update(i for i, w in enumerate(asked) if w in context)
         return matched if len(covered) == len(asked) else []
+
+
+def _folded(phrases: tuple[str, ...]) -> list[list[str]]:
+    """Each phrase as its folded syllables, the form questions are matched in."""
+    return [[fold(w) for w in words(normalize(p))] for p in phrases]
 
 
 def _spans(asked: list[str], phrases: list[list[str]]) -> list[range]:
