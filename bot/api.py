@@ -19,6 +19,7 @@ from bot.dossiers import DossierStore, StatusLookup
 from bot.errors import ERROR_RESPONSES, service_unavailable_response, validation_error_response
 from bot.fees import MAX_UNITS, FeeEngine, FeePolicies, answer_fee_question
 from bot.gateway import install_gateway
+from bot.guide_store import seed_shipped_guides
 from bot.index_sync import IndexFollower
 from bot.ratelimit import RateLimiter, enforce_rate_limit, install_rate_limits
 from bot.settings import LOCAL_TIME, Settings
@@ -94,9 +95,12 @@ def _assistant() -> Assistant:
 @lru_cache(maxsize=1)
 def _load_assistant() -> Assistant:
     settings = Settings.from_env()
+    # The guides a release ships, for a database made by an older one (bot/guide_store.py).
+    # The guides this release ships, also into a database an older release made (bot/guide_store.py).
+    seed_shipped_guides(settings.database_url, settings.guidance_file)
     assistant = Assistant.from_settings(settings)
     # Follows publishes made by any worker (bot/index_sync.py).
-    IndexFollower(assistant, assistant.store.procedures, settings.index_dir, settings.index_check_seconds).start()
+    IndexFollower(assistant, settings.index_dir, settings.index_check_seconds).start()
     return assistant
 
 

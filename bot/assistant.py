@@ -9,6 +9,7 @@ from bot import answers
 from bot.confidence import ConfidenceModel, looks_administrative
 from bot.embedder import Embedder
 from bot.guidance import Guide, GuideBook
+from bot.guide_store import GuideStore
 from bot.index import SearchIndex, question_key
 from bot.procedure import Procedure, Section
 from bot.question_parts import question_parts
@@ -96,13 +97,20 @@ class Assistant:
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
+        store = KnowledgeStore(settings.database_url)
         return cls(
-            KnowledgeStore(settings.database_url),
+            store,
             load_retriever(settings, embedder),
             ConfidenceModel.load(settings.calibration_file),
             settings.helpdesk,
-            GuideBook.load(settings.guidance_file),
+            GuideStore(store.engine).book(),
         )
+
+    def serve(self, index: SearchIndex, procedures: list[Procedure]) -> None:
+        """Put a published index version in service, with the procedures and guides as stored now.
+        Each is one attribute assignment, so a question in flight finishes on what it started with."""
+        self.guides = GuideStore(self.store.engine).book()
+        self.retriever = Retriever(index, procedures, self.retriever.embedder, self.retriever.ranker)
 
     def search(self, question: str) -> SearchResult:
         return self.retriever.search(clean(question)[:MAX_QUESTION_CHARS])

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.answers import source_line
 from bot.text import ASKING_WORDS, fold, normalize, words
@@ -48,6 +49,38 @@ class Guide:
     subject: tuple[str, ...] = ()  # when given, one of these phrases must be asked too
     context: tuple[str, ...] = ()  # words that may stand beside the phrases
     not_in_catalogue: bool = False  # the case's procedure is missing: staff see these questions as unanswered
+    retired: bool = False  # switched off by staff: never matched
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> Guide:
+        return cls(
+            row["id"],
+            row["title"],
+            tuple(row["phrases"]),
+            row["answer"],
+            tuple(row["sources"]),
+            row["last_reviewed"],
+            bool(row.get("needs_review", True)),
+            tuple(row.get("subject", ())),
+            tuple(row.get("context", ())),
+            bool(row.get("not_in_catalogue", False)),
+            bool(row.get("retired", False)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "phrases": list(self.phrases),
+            "answer": self.answer,
+            "sources": list(self.sources),
+            "last_reviewed": self.last_reviewed,
+            "needs_review": self.needs_review,
+            "subject": list(self.subject),
+            "context": list(self.context),
+            "not_in_catalogue": self.not_in_catalogue,
+            "retired": self.retired,
+        }
 
     def text(self) -> str:
         """The answer, ending with where it comes from, like a procedure's."""
@@ -57,31 +90,16 @@ class Guide:
 
 class GuideBook:
     def __init__(self, guides: list[Guide]) -> None:
-        self.guides = guides
-        self._phrases = [_folded(g.phrases) for g in guides]
-        self._subjects = [_folded(g.subject) for g in guides]
-        self._context = [{fold(w) for c in g.context for w in words(normalize(c))} for g in guides]
+        self.guides = [guide for guide in guides if not guide.retired]
+        self._phrases = [_folded(g.phrases) for g in self.guides]
+        self._subjects = [_folded(g.subject) for g in self.guides]
+        self._context = [{fold(w) for c in g.context for w in words(normalize(c))} for g in self.guides]
 
     @classmethod
     def load(cls, path: Path) -> GuideBook:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-        return cls(
-            [
-                Guide(
-                    row["id"],
-                    row["title"],
-                    tuple(row["phrases"]),
-                    row["answer"],
-                    tuple(row["sources"]),
-                    row["last_reviewed"],
-                    bool(row.get("needs_review", True)),
-                    tuple(row.get("subject", ())),
-                    tuple(row.get("context", ())),
-                    bool(row.get("not_in_catalogue", False)),
-                )
-                for row in rows
-            ]
-        )
+        """The guides as shipped in ``knowledge/guidance.json``; the assistant serves the staff's copy in
+        the database (bot.guide_store), which is seeded from this file."""
+        return cls([Guide.from_dict(row) for row in json.loads(path.read_text(encoding="utf-8"))])
 
     def match(self, normalized_question: str) -> list[Guide]:
         """The topics a question asks about when it asks about nothing else ("nộp trực tuyến hay qua

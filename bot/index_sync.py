@@ -3,21 +3,19 @@
 Publishing (bot/staff/publishing.py) writes a new version under ``index_dir`` and then points
 ``CURRENT`` at it, atomically: that pointer is the one source of truth for the version in service
 (the index folder must be shared by the workers: one machine, or a shared file system). Each
-worker's :class:`IndexFollower` reads it every few seconds and switches its assistant when it
-names another version, so no worker answers from a stale index for longer than the check
-interval — with or without Redis, and whatever Redis is doing.
+worker's :class:`IndexFollower` reads it every few seconds and switches its assistant (index,
+procedures and guides) when it names another version, so no worker answers from a stale index
+for longer than the check interval — with or without Redis, and whatever Redis is doing.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+from bot.assistant import Assistant
 from bot.index import SearchIndex
-from bot.retriever import Retriever
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +30,11 @@ class IndexFollower:
 
     def __init__(
         self,
-        assistant: Any,
-        procedures: Callable[[], list],
+        assistant: Assistant,
         index_dir: Path,
         interval: float = 2.0,
     ) -> None:
         self.assistant = assistant
-        self.procedures = procedures
         self.index_dir = index_dir
         self.interval = interval
         self._stop = threading.Event()
@@ -47,12 +43,12 @@ class IndexFollower:
     def check(self) -> bool:
         """Switch if the published version is not the one in service; True when it switched."""
         version = published_version(self.index_dir)
-        old: Retriever = self.assistant.retriever
-        if not version or version == old.index.version:
+        old = self.assistant.retriever.index.version
+        if not version or version == old:
             return False
         index = SearchIndex.load_version(self.index_dir, version)
-        self.assistant.retriever = Retriever(index, self.procedures(), old.embedder, old.ranker)
-        logger.info("index version %s in service (was %s)", version, old.index.version)
+        self.assistant.serve(index, self.assistant.store.procedures())
+        logger.info("index version %s in service (was %s)", version, old)
         return True
 
     def start(self) -> IndexFollower:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bot import conversations, dossiers, feedback, store
+from bot import conversations, dossiers, feedback, guide_store, store
 from bot.staff import accounts, history, review, sessions
 from voice import outbox
 
-MODULES = (store, history, review, accounts, sessions, dossiers, feedback, conversations, outbox)
+MODULES = (store, guide_store, history, review, accounts, sessions, dossiers, feedback, conversations, outbox)
 
 
 def _merged() -> sa.MetaData:

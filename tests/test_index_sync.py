@@ -14,6 +14,8 @@ from conftest import HELPDESK, FixtureKB
 
 from bot.assistant import Assistant
 from bot.confidence import ConfidenceModel
+from bot.guidance import Guide
+from bot.guide_store import GuideStore
 from bot.index import SearchIndex
 from bot.index_sync import IndexFollower, published_version
 from bot.procedure import Procedure
@@ -22,6 +24,15 @@ from bot.staff.publishing import Publisher
 from bot.store import KnowledgeStore
 
 NEW_PROCEDURE = Procedure("9.000777", "Cấp giấy phép tổ chức lễ hội truyền thống")
+NEW_GUIDE = Guide(
+    "military_service_deferral",
+    "Tạm hoãn gọi nhập ngũ",
+    ("hoãn nghĩa vụ quân sự",),
+    "Hỏi Ban Chỉ huy quân sự cấp xã nơi cư trú.",
+    ("Luật Nghĩa vụ quân sự 2015, Điều 41",),
+    "2026-12-05",
+    needs_review=True,
+)
 
 
 @pytest.fixture
@@ -48,9 +59,10 @@ def test_a_publish_in_one_worker_switches_the_others(
 ) -> None:
     worker_a, worker_b = worker(), worker()
     old_version = worker_b.retriever.index.version
-    follower = IndexFollower(worker_b, store.procedures, index_dir, interval=0.2).start()
+    follower = IndexFollower(worker_b, index_dir, interval=0.2).start()
     try:
         store.upsert_procedures([NEW_PROCEDURE])
+        GuideStore(store.engine).create(NEW_GUIDE, "editor1")
         Publisher(store, index_dir, lambda: worker_a).publish("admin1")
         deadline = time.monotonic() + 60
         while worker_a.retriever.index.version == old_version and time.monotonic() < deadline:
@@ -64,6 +76,7 @@ def test_a_publish_in_one_worker_switches_the_others(
         assert worker_b.retriever.index.version == new_version
         assert NEW_PROCEDURE.code in worker_b.retriever.procedures
         assert worker_b.ask("giấy phép tổ chức lễ hội truyền thống").procedure_code == NEW_PROCEDURE.code
+        assert worker_b.ask("hoãn nghĩa vụ quân sự").text.startswith(NEW_GUIDE.answer)  # the guides follow too
     finally:
         follower.stop()
 
@@ -74,7 +87,7 @@ def test_an_unreadable_version_leaves_the_worker_serving_its_own(
     serving = worker()
     version = serving.retriever.index.version
     (index_dir / "CURRENT").write_text("29991231-000000-000000")  # a version that is not there (pruned)
-    follower = IndexFollower(serving, store.procedures, index_dir, interval=0.05)
+    follower = IndexFollower(serving, index_dir, interval=0.05)
     with caplog.at_level(logging.WARNING, logger="bot.index_sync"):
         follower.start()
         time.sleep(0.3)

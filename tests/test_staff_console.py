@@ -20,6 +20,8 @@ PAGES = [
     "/staff/procedures",
     f"/staff/procedures/{TAM_TRU}",
     "/staff/procedures/new",
+    "/staff/guides",
+    "/staff/guides/new",
     "/staff/import",
     "/staff/review",
     "/staff/outbox",

@@ -33,8 +33,8 @@ def migrate(database_url: str) -> str:
 
     A database the stores made themselves (``create_all``, the embedded default's fallback) has
     no revision yet: its missing tables are created the same way and it is stamped with the
-    initial revision. (When a second revision is added, adoption must stay at the initial
-    schema: stamp first, then upgrade.)
+    initial revision; the later revisions then find their tables there and leave them (each
+    creates a table only when it is missing).
     """
     from bot.schema import metadata
 

@@ -11,11 +11,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from bot.database import MAX_INTEGER
+from bot.guidance import Guide
 from bot.procedure import Procedure
 from bot.staff import importing
 from bot.staff.accounts import Account, AccountError, Permission, Role
 from bot.staff.auth import api_user, services, signed_in
 from bot.staff.catalog import search_procedures
+from bot.staff.guide_input import GUIDE_ID, GuideIn, NewGuideIn
 from bot.staff.history import AlreadyExists, Conflict, NotFound
 from bot.staff.publishing import PublishBusy
 from bot.staff.record_input import CODE, ProcedureIn
@@ -86,10 +88,10 @@ def _require_if_match(if_match: str | None) -> str:
     return if_match.strip()
 
 
-def _conflict(error: Conflict) -> HTTPException:
+def _conflict(error: Conflict, what: str = "Thủ tục") -> HTTPException:
     return HTTPException(
         409,
-        "Thủ tục đã được người khác thay đổi sau khi bạn mở; hãy tải lại bản mới nhất rồi sửa lại (conflict).",
+        f"{what} đã được người khác thay đổi sau khi bạn mở; hãy tải lại bản mới nhất rồi sửa lại (conflict).",
         headers={"ETag": error.current_etag},
     )
 
@@ -261,6 +263,87 @@ def revert_procedure(
     procedure = staff.store.procedure(code)
     assert procedure is not None
     return _with_etag(_procedure_body(procedure, len(staff.history.versions(code))), tag)
+
+
+# ---- guides (bot/guidance.py, bot/guide_store.py) -----------------------------------------
+
+GuideId = Annotated[str, Path(pattern=GUIDE_ID)]
+
+
+def _guide_body(request: Request, guide: Guide) -> dict[str, Any]:
+    staff = services(request)
+    return {
+        "guide": guide.to_dict(),
+        "versions": len(staff.guides.versions(guide.id)),
+        "edited_by": staff.guides.edited_by().get(guide.id, ""),
+    }
+
+
+def _current_guide(request: Request, guide_id: str) -> tuple[Guide, str]:
+    try:
+        return services(request).guides.current(guide_id)
+    except NotFound:
+        raise HTTPException(404, f"Không có hướng dẫn mã “{guide_id}”.") from None
+
+
+@router.get("/guides")
+def list_guides(request: Request, account: Viewer) -> list[dict[str, Any]]:
+    staff = services(request)
+    edited_by = staff.guides.edited_by()
+    return [
+        {
+            "id": g.id,
+            "title": g.title,
+            "retired": g.retired,
+            "needs_review": g.needs_review,
+            "not_in_catalogue": g.not_in_catalogue,
+            "edited_by": edited_by.get(g.id, ""),
+        }
+        for g in staff.guides.guides()
+    ]
+
+
+@router.post("/guides", status_code=201)
+def create_guide(body: NewGuideIn, request: Request, account: Editor) -> JSONResponse:
+    guide = body.guide(body.id)
+    try:
+        tag = services(request).guides.create(guide, account.username)
+    except AlreadyExists:
+        raise HTTPException(409, f"Đã có hướng dẫn mã “{body.id}”; hãy sửa hướng dẫn đó.") from None
+    return _with_etag(_guide_body(request, guide), tag, 201)
+
+
+@router.get("/guides/{guide_id}")
+def get_guide(guide_id: GuideId, request: Request, account: Viewer) -> JSONResponse:
+    guide, tag = _current_guide(request, guide_id)
+    return _with_etag(_guide_body(request, guide), tag)
+
+
+@router.put("/guides/{guide_id}")
+def edit_guide(
+    guide_id: GuideId, body: GuideIn, request: Request, account: Editor, if_match: IfMatch = None
+) -> JSONResponse:
+    expected = _require_if_match(if_match)
+    guide = body.guide(guide_id)
+    try:
+        tag = services(request).guides.change(guide, expected, account.username)
+    except Conflict as error:
+        raise _conflict(error, "Hướng dẫn") from None
+    except NotFound:
+        raise HTTPException(404, f"Không có hướng dẫn mã “{guide_id}”.") from None
+    return _with_etag(_guide_body(request, guide), tag)
+
+
+@router.get("/guides/{guide_id}/history")
+def guide_history(guide_id: GuideId, request: Request, account: Viewer) -> dict[str, Any]:
+    _current_guide(request, guide_id)
+    return {
+        "id": guide_id,
+        "versions": [
+            {"version": v.version, "username": v.username, "at": v.at.isoformat(), "guide": v.guide.to_dict()}
+            for v in services(request).guides.versions(guide_id)
+        ],
+    }
 
 
 # ---- import ------------------------------------------------------------------------

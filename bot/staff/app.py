@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from bot.assistant import Assistant
 from bot.settings import Settings
-from bot.staff import api, console
+from bot.staff import api, console, guide_pages
 from bot.staff.auth import LoginRequired, login_redirect
 from bot.staff.services import StaffServices
 
@@ -19,6 +19,7 @@ def install_staff(app: FastAPI, assistant_factory: Callable[[], Assistant]) -> N
     app.state.staff_factory = lambda: StaffServices.build(Settings.from_env(), assistant_factory)
     app.include_router(api.router)
     app.include_router(console.router)
+    app.include_router(guide_pages.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, error: LoginRequired) -> RedirectResponse:

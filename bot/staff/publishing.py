@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot.assistant import Assistant
+from bot.guide_store import GuideStore
 from bot.index import SearchIndex, build_entries, embedded_texts, prune_old_versions
-from bot.retriever import Retriever
 from bot.staff.history import ProcedureHistory
 from bot.store import Faq, KnowledgeStore
 
@@ -93,6 +93,7 @@ class Publisher:
         self.assistant = assistant
         self.embedding_cache = embedding_cache
         self.history = ProcedureHistory(store)
+        self.guides = GuideStore(store.engine)
         self._status = PublishStatus("idle")
         self._lock_file: IO[bytes] | None = None
         self._thread: threading.Thread | None = None
@@ -169,26 +170,25 @@ class Publisher:
             self._lock_file.close()  # releases the lock
             self._lock_file = None
 
-    def _revision(self) -> tuple[int, list[Faq]]:
-        """What staff may change while a rebuild reads the store: procedures (their history's newest
-        change) and FAQ entries (no history: compared whole, a few thousand rows read in milliseconds)."""
-        return self.history.last_change(), self.store.faqs(held_out=False)
+    def _revision(self) -> tuple[int, int, list[Faq]]:
+        """What staff may change while a rebuild reads the store: procedures and guides (their
+        histories' newest changes) and FAQ entries (no history: compared whole, a few thousand rows
+        read in milliseconds)."""
+        return self.history.last_change(), self.guides.last_change(), self.store.faqs(held_out=False)
 
     def _rebuild(self) -> tuple[SearchIndex, list]:
         """Reads the store, builds and saves a version (which points CURRENT at it, for the other
-        workers) and puts it in service here."""
+        workers) and puts it in service here, with the guides as stored."""
         assistant = self.assistant()
-        old = assistant.retriever
-        embedder = old.embedder
+        embedder = assistant.retriever.embedder
         if self.embedding_cache and not self._cache_loaded:
             embedder.load_cache(self.embedding_cache)
             self._cache_loaded = True
         procedures = self.store.procedures()
         entries = build_entries(procedures, self.store.faqs(held_out=False))
         index = SearchIndex.build(entries, embedder)
-        retriever = Retriever(index, procedures, embedder, old.ranker)
         index.save(self.index_dir)
-        assistant.retriever = retriever  # the switch: questions from now on use the new index
+        assistant.serve(index, procedures)  # the switch: questions from now on use the new index
         prune_old_versions(self.index_dir)
         if self.embedding_cache:
             embedder.save_cache(self.embedding_cache, embedded_texts(entries))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.assistant import Assistant
 from bot.feedback import FeedbackStore
+from bot.guide_store import GuideStore
 from bot.settings import Settings
 from bot.staff.accounts import AccountStore
 from bot.staff.history import ProcedureHistory
@@ -23,6 +24,7 @@ class StaffServices:
     accounts: AccountStore
     sessions: SessionManager
     history: ProcedureHistory
+    guides: GuideStore
     publisher: Publisher
     feedback: FeedbackStore
     outbox: Outbox  # text messages the callbot queued for callers
@@ -38,6 +40,7 @@ class StaffServices:
             accounts=AccountStore(store.engine),
             sessions=SessionManager(store.engine, load_secret(settings.var_dir)),
             history=ProcedureHistory(store),
+            guides=GuideStore(store.engine),
             publisher=Publisher(
                 store,
                 settings.index_dir,
