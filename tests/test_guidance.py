@@ -38,6 +38,15 @@ def guides() -> GuideBook:
         ("tặng cho đất cho con hết bao nhiêu tiền", "land_transfer"),
         ("sang ten xe may cu", "vehicle_transfer"),
         ("mua xe cũ sang tên thế nào", "vehicle_transfer"),
+        ("xin hoãn nghĩa vụ quân sự", "military_service_deferral"),
+        ("hoan nghia vu quan su vi dang hoc dai hoc", "military_service_deferral"),
+        ("tạm hoãn nhập ngũ cần giấy tờ gì", "military_service_deferral"),
+        ("làm hồ sơ hưởng lương hưu", "retirement_pension"),
+        ("lương hưu", "retirement_pension"),
+        ("du tuoi nghi huu thi lam ho so luong huu o dau", "retirement_pension"),
+        ("xin giấy xác nhận hộ nghèo", "poor_household_recognition"),
+        ("dang ky ho can ngheo", "poor_household_recognition"),
+        ("lam ho ngheo o dau", "poor_household_recognition"),
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -68,6 +77,14 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         # A case the catalogue has: the certified contract, a transfer made before 2024 with a handwritten paper.
         "chứng thực hợp đồng tặng cho đất",
         "sang tên sổ đỏ mua bằng giấy tay trước 2024",
+        # Pension and poverty procedures the catalogue has: moving a pension, support for poor households.
+        "chuyen luong huu ve tinh khac nhan",
+        "bố mất rồi còn 2 tháng lương hưu chưa lĩnh thì ai nhận",
+        "bo toi dang nhan luong huu bang tien mat gio muon nhan qua tai khoan ngan hang",
+        "mẹ tôi 76 tuổi không có lương hưu có được trợ cấp hàng tháng không",
+        "xin mien giam hoc phi cho con ho ngheo",
+        "ho ngheo co bo la nguoi co cong xin ho tro lap dat loc nuoc sach",
+        "đăng ký nghĩa vụ quân sự lần đầu",
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -82,6 +99,9 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "identity_card_for_children",
         "land_transfer",
         "vehicle_transfer",
+        "military_service_deferral",
+        "retirement_pension",
+        "poor_household_recognition",
     }
     for guide in guides.guides:
         last_line = guide.text().splitlines()[-1]
