@@ -95,7 +95,6 @@ def _assistant() -> Assistant:
 @lru_cache(maxsize=1)
 def _load_assistant() -> Assistant:
     settings = Settings.from_env()
-    # The guides a release ships, for a database made by an older one (bot/guide_store.py).
     # The guides this release ships, also into a database an older release made (bot/guide_store.py).
     seed_shipped_guides(settings.database_url, settings.guidance_file)
     assistant = Assistant.from_settings(settings)

@@ -21,7 +21,7 @@ em" alone is about anything. Its context words ("tuổi", "thửa") may stand be
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -53,34 +53,13 @@ class Guide:
 
     @classmethod
     def from_dict(cls, row: dict[str, Any]) -> Guide:
-        return cls(
-            row["id"],
-            row["title"],
-            tuple(row["phrases"]),
-            row["answer"],
-            tuple(row["sources"]),
-            row["last_reviewed"],
-            bool(row.get("needs_review", True)),
-            tuple(row.get("subject", ())),
-            tuple(row.get("context", ())),
-            bool(row.get("not_in_catalogue", False)),
-            bool(row.get("retired", False)),
-        )
+        """A guide as written in knowledge/guidance.json or stored (lists for the tuples; optional
+        fields may be left out)."""
+        values = {f.name: row[f.name] for f in fields(cls) if f.name in row}
+        return cls(**{name: tuple(v) if isinstance(v, list) else v for name, v in values.items()})
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "phrases": list(self.phrases),
-            "answer": self.answer,
-            "sources": list(self.sources),
-            "last_reviewed": self.last_reviewed,
-            "needs_review": self.needs_review,
-            "subject": list(self.subject),
-            "context": list(self.context),
-            "not_in_catalogue": self.not_in_catalogue,
-            "retired": self.retired,
-        }
+        return {name: list(v) if isinstance(v, tuple) else v for name, v in asdict(self).items()}
 
     def text(self) -> str:
         """The answer, ending with where it comes from, like a procedure's."""

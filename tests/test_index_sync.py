@@ -25,11 +25,11 @@ from bot.store import KnowledgeStore
 
 NEW_PROCEDURE = Procedure("9.000777", "Cấp giấy phép tổ chức lễ hội truyền thống")
 NEW_GUIDE = Guide(
-    "military_service_deferral",
-    "Tạm hoãn gọi nhập ngũ",
-    ("hoãn nghĩa vụ quân sự",),
-    "Hỏi Ban Chỉ huy quân sự cấp xã nơi cư trú.",
-    ("Luật Nghĩa vụ quân sự 2015, Điều 41",),
+    "pharmacy_opening",
+    "Mở nhà thuốc",
+    ("mở nhà thuốc",),
+    "Hỏi Sở Y tế về chứng chỉ hành nghề dược.",
+    ("Luật Dược số 105/2016/QH13",),
     "2026-12-05",
     needs_review=True,
 )
@@ -76,7 +76,7 @@ def test_a_publish_in_one_worker_switches_the_others(
         assert worker_b.retriever.index.version == new_version
         assert NEW_PROCEDURE.code in worker_b.retriever.procedures
         assert worker_b.ask("giấy phép tổ chức lễ hội truyền thống").procedure_code == NEW_PROCEDURE.code
-        assert worker_b.ask("hoãn nghĩa vụ quân sự").text.startswith(NEW_GUIDE.answer)  # the guides follow too
+        assert worker_b.ask("mở nhà thuốc").text.startswith(NEW_GUIDE.answer)  # the guides follow too
     finally:
         follower.stop()
 

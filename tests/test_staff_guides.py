@@ -129,11 +129,11 @@ def test_a_guide_switched_off_no_longer_answers(console: Console) -> None:
 
 def test_staff_add_a_guide_for_a_case_the_catalogue_lacks(console: Console) -> None:
     new = {
-        "id": "military_service_deferral",
-        "title": "Tạm hoãn gọi nhập ngũ",
-        "phrases": ["hoãn nghĩa vụ quân sự", "tạm hoãn nhập ngũ"],
-        "answer": "Cơ sở dữ liệu của trợ lý chưa có thủ tục này: hỏi Ban Chỉ huy quân sự cấp xã nơi cư trú.",
-        "sources": ["Luật Nghĩa vụ quân sự 2015, Điều 41"],
+        "id": "pharmacy_opening",
+        "title": "Mở nhà thuốc",
+        "phrases": ["mở nhà thuốc", "mở hiệu thuốc"],
+        "answer": "Cơ sở dữ liệu của trợ lý chưa có thủ tục này: hỏi Sở Y tế về chứng chỉ hành nghề dược.",
+        "sources": ["Luật Dược số 105/2016/QH13"],
         "last_reviewed": "2026-12-05",
         "not_in_catalogue": True,
     }
@@ -141,8 +141,8 @@ def test_staff_add_a_guide_for_a_case_the_catalogue_lacks(console: Console) -> N
     assert response.status_code == 201, response.text
     assert console.client("editor").post("/api/staff/guides", json=new).status_code == 409
     publish(console)
-    answer = ask(console, "xin hoan nghia vu quan su")
-    assert answer["kind"] == "guide" and "Ban Chỉ huy quân sự" in answer["text"]
+    answer = ask(console, "mo nha thuoc can gi")
+    assert answer["kind"] == "guide" and "Sở Y tế" in answer["text"]
 
 
 def test_guide_changes_refuse_bad_input_and_keep_what_is_stored(console: Console) -> None:
@@ -216,16 +216,16 @@ def test_the_console_adds_a_guide(console: Console) -> None:
     form = form_of(editor.get("/staff/guides/new").text)
     assert form.get("needs_review") == "on" and "etag" not in form  # new guides wait for review by default
     form.update(
-        id="hoan_nvqs",
-        title="Tạm hoãn gọi nhập ngũ",
-        phrases="hoãn nghĩa vụ quân sự\ntạm hoãn nhập ngũ",
-        answer="Hỏi Ban Chỉ huy quân sự cấp xã nơi cư trú.",
-        sources="Luật Nghĩa vụ quân sự 2015, Điều 41",
+        id="pharmacy_opening",
+        title="Mở nhà thuốc",
+        phrases="mở nhà thuốc\nmở hiệu thuốc",
+        answer="Hỏi Sở Y tế về chứng chỉ hành nghề dược.",
+        sources="Luật Dược số 105/2016/QH13",
         last_reviewed="2026-12-05",
     )
     response = editor.post("/staff/guides/new", data=form, follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"].startswith("/staff/guides/hoan_nvqs")
-    guide = console.services.guides.current("hoan_nvqs")[0]
-    assert guide.phrases == ("hoãn nghĩa vụ quân sự", "tạm hoãn nhập ngũ") and guide.needs_review
+    assert response.status_code == 303 and response.headers["location"].startswith("/staff/guides/pharmacy_opening")
+    guide = console.services.guides.current("pharmacy_opening")[0]
+    assert guide.phrases == ("mở nhà thuốc", "mở hiệu thuốc") and guide.needs_review
     again = editor.post("/staff/guides/new", data=form)
     assert again.status_code == 409 and "Đã có hướng dẫn mã" in again.text
