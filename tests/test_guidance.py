@@ -47,6 +47,8 @@ def guides() -> GuideBook:
         ("xin giấy xác nhận hộ nghèo", "poor_household_recognition"),
         ("dang ky ho can ngheo", "poor_household_recognition"),
         ("lam ho ngheo o dau", "poor_household_recognition"),
+        ("xin chuyển đất nông nghiệp lên thổ cư để xây nhà", "land_use_change_to_residential"),
+        ("chuyen dat vuon sang dat o mat bao lau", "land_use_change_to_residential"),
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -85,6 +87,8 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         "xin mien giam hoc phi cho con ho ngheo",
         "ho ngheo co bo la nguoi co cong xin ho tro lap dat loc nuoc sach",
         "đăng ký nghĩa vụ quân sự lần đầu",
+        "chuyển mục đích sử dụng đất trồng lúa sang trồng cây lâu năm",  # no residential land: the catalogue has it
+        "đăng ký biến động chuyển mục đích",
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -102,6 +106,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "military_service_deferral",
         "retirement_pension",
         "poor_household_recognition",
+        "land_use_change_to_residential",
     }
     for guide in guides.guides:
         last_line = guide.text().splitlines()[-1]

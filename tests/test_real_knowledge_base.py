@@ -165,6 +165,11 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         # Called off-topic: "khai sanh" is the southern spelling, "so hong" read "sổ không".
         ("con tui moi de xong lam giay khai sanh o dau vay", "1.001193"),
         ("so hong chung cu bao gio moi co", "1.012787"),
+        # A damaged licence is exchanged: "cấp lại" is for a lost one.
+        ("cấp đổi bằng lái xe máy bị hỏng", "3.000347"),
+        ("đổi bằng lái xe ô tô hết hạn", "3.000347"),
+        # Moving between farm uses needs no permission ("chuyển mục đích" alone was called off-topic).
+        ("đăng ký biến động chuyển mục đích", "1.013992"),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
@@ -190,6 +195,8 @@ def test_a_purpose_shared_with_an_everyday_name_does_not_answer_for_that_procedu
         ("xin hoãn nghĩa vụ quân sự vì đang học đại học", "Tạm hoãn gọi nhập ngũ"),
         ("làm hồ sơ hưởng lương hưu", "15 năm"),
         ("xin giay xac nhan ho ngheo", "hộ nghèo"),
+        ("chuyen dat vuon len tho cu het bao nhieu tien", "lên thổ cư"),
+        ("chuyển đổi mục đích sử dụng đất", "lên thổ cư"),
     ],
 )
 def test_a_case_the_catalogue_lacks_is_not_answered_with_its_sibling(
@@ -198,7 +205,8 @@ def test_a_case_the_catalogue_lacks_is_not_answered_with_its_sibling(
     """The land questions went to the transfer of land made before 2024, the child's card to the card from
     14 years on, the vehicle was asked back with land procedures, the deferral with the registration
     for military service, the pension with moving a pension to another province, the poor household
-    certificate with emergency aid for the gravely ill."""
+    certificate with emergency aid for the gravely ill, a change to residential land with the change that
+    needs no permission."""
     reply = assistant.ask(question)
     assert reply.kind == "guide" and topic in reply.text, (reply.kind, reply.text)
     # Says so, and where to ask: the public service hotline, or social insurance's for the pension.
