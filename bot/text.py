@@ -131,6 +131,8 @@ OFFICIAL_ACRONYMS: dict[str, str] = {
     "tbkt": "tiến bộ kỹ thuật",
     "tbyt": "thiết bị y tế",
     "tctd": "tổ chức tín dụng",
+    "thcs": "trung học cơ sở",
+    "thpt": "trung học phổ thông",
     "tncn": "thu nhập cá nhân",
     "tnmt": "tài nguyên và môi trường",
     "ttbyt": "trang thiết bị y tế",
@@ -168,6 +170,7 @@ COLLOQUIAL_TERMS: dict[str, str] = {
     "khai báo tử": "khai tử",
     "đăng ký báo tử": "khai tử",
     "khai sanh": "khai sinh",  # the southern spelling
+    "visa": "thị thực",
     "độc thân": "xác nhận tình trạng hôn nhân",
     "kéo điện": "cấp điện mới",
     "lắp điện": "cấp điện mới",

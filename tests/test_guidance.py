@@ -38,6 +38,8 @@ def guides() -> GuideBook:
         ("tặng cho đất cho con hết bao nhiêu tiền", "land_transfer"),
         ("sang ten xe may cu", "vehicle_transfer"),
         ("mua xe cũ sang tên thế nào", "vehicle_transfer"),
+        ("đổi biển số xe từ tỉnh khác về", "vehicle_transfer"),
+        ("thu hồi biển số xe cũ bán sang tỉnh khác", "vehicle_transfer"),
         ("xin hoãn nghĩa vụ quân sự", "military_service_deferral"),
         ("hoan nghia vu quan su vi dang hoc dai hoc", "military_service_deferral"),
         ("tạm hoãn nhập ngũ cần giấy tờ gì", "military_service_deferral"),

@@ -170,6 +170,12 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("đổi bằng lái xe ô tô hết hạn", "3.000347"),
         # Moving between farm uses needs no permission ("chuyển mục đích" alone was called off-topic).
         ("đăng ký biến động chuyển mục đích", "1.013992"),
+        # Called off-topic, or not answered: a child's new name, a private clinic, an electric motorbike.
+        ("thay đổi tên cho con", "1.004859"),
+        ("mở phòng khám tư nhân", "1.012278"),
+        ("đăng ký xe điện", "1.012575"),
+        # Year 6 is lower secondary school, not primary.
+        ("chuyển trường cho con học lớp 6", "2.002481"),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:

@@ -82,6 +82,7 @@ def test_control_characters_are_removed() -> None:
         ("hong biet lam sao", "không biet lam sao"),
         # After "sổ" it is "sổ hồng" typed without diacritics (it read "sổ không").
         ("so hong chung cu", "so hong chung cu"),
+        ("chuyen truong THCS", "chuyen truong trung học cơ sở"),
     ],
 )
 def test_teen_code_and_abbreviations_are_expanded(text: str, expected: str) -> None:
