@@ -31,9 +31,9 @@ from bot.text import ASKING_WORDS, fold, normalize, words
 # Words that name nothing in such a question ("làm sao để … trên …", "gửi … qua …", "… cái nào
 # nhanh hơn"), folded.
 _LINKING_WORDS = frozenset("sao de tren qua bang vao cach huong dan giup hay hoac gui cai nhanh hon".split())
-# Whom the citizen submits for ("… cho người già", "… giúp bố mẹ"; "cho", "giúp" are counted already): still a
-# question of how, not of which procedure.
-_PEOPLE_WORDS = frozenset("nguoi gia cao tuoi lon than khac bo me ong ba con chau".split())
+# Whom the citizen submits for ("… cho người già", "… giúp bố mẹ"; "cho", "giúp" are counted already) or
+# speaks to ("chú ơi cho hỏi …"): still a question of how, not of which procedure.
+_PEOPLE_WORDS = frozenset("nguoi gia cao tuoi lon than khac bo me ong ba con chau chu bac cau oi".split())
 _NAMING_NOTHING = ASKING_WORDS | _LINKING_WORDS | _PEOPLE_WORDS
 
 

@@ -91,6 +91,11 @@ ABBREVIATIONS: dict[str, str] = {
     "bít": "biết",
     "thui": "thôi",
     "nhiu": "nhiêu",
+    # Central and southern speech.
+    "mần": "làm",
+    "rứa": "thế",
+    "tui": "tôi",
+    "hổng": "không",
 }
 
 # Acronyms of official terms, as businesses and the portal's own questions write
@@ -237,8 +242,11 @@ _EXPANSIONS = {
 
 
 # Short forms that are an ordinary word after some words: "so hong" is "sổ hồng" typed without
-# diacritics, not "sổ không".
-_KEPT_AFTER: dict[str, frozenset[str]] = {"hong": frozenset({"so", "sổ", "bia", "bìa"})}
+# diacritics, not "sổ không"; "C/O mẫu VK" is a certificate of origin, not "mẫu vợ".
+_KEPT_AFTER: dict[str, frozenset[str]] = {
+    "hong": frozenset({"so", "sổ", "bia", "bìa"}),
+    "vk": frozenset({"mẫu", "mau"}),
+}
 
 
 def expand_abbreviations(text: str) -> str:

@@ -49,6 +49,7 @@ def guides() -> GuideBook:
         ("xin giấy xác nhận hộ nghèo", "poor_household_recognition"),
         ("dang ky ho can ngheo", "poor_household_recognition"),
         ("lam ho ngheo o dau", "poor_household_recognition"),
+        ("chú ơi cho hỏi làm sổ hộ nghèo", "poor_household_recognition"),  # whom one speaks to names nothing
         ("xin chuyển đất nông nghiệp lên thổ cư để xây nhà", "land_use_change_to_residential"),
         ("chuyen dat vuon sang dat o mat bao lau", "land_use_change_to_residential"),
     ],

@@ -118,6 +118,9 @@ def test_off_topic_questions_are_refused_politely(assistant: Assistant, question
         "bán bò sang tỉnh khác có cần giấy kiểm dịch không",
         "cho cháu ở nhờ có cần chủ hộ ký không",
         "thành lập công ty tnhh",  # one or two members: unsure, and once called off-topic for it
+        "mần giấy tờ nhà đất ở mô",  # central speech: "làm … ở đâu"
+        "công nhận tốt nghiệp THCS",
+        "hoàn công nhà ở",
     ],
 )
 def test_administrative_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:

@@ -83,6 +83,9 @@ def test_control_characters_are_removed() -> None:
         # After "sổ" it is "sổ hồng" typed without diacritics (it read "sổ không").
         ("so hong chung cu", "so hong chung cu"),
         ("chuyen truong THCS", "chuyen truong trung học cơ sở"),
+        ("mần giấy tờ ở mô, tui hổng biết", "làm giấy tờ ở mô, tôi không biết"),
+        # After "mẫu" it names a certificate of origin (it read "mẫu vợ").
+        ("cấp C/O mẫu VK", "cấp c/o mẫu vk"),
     ],
 )
 def test_teen_code_and_abbreviations_are_expanded(text: str, expected: str) -> None:
