@@ -49,7 +49,7 @@ _ADMINISTRATIVE = re.compile(
     r"hoan cong|nha dat|dat nong nghiep|dat vuon|so nha|chu ho|"
     r"kiem dich|nhap khau|xuat khau|phong kham|tam ngung|to khai|mau don|chung chi|hanh nghe|cap phep|kiem dinh|"
     r"kinh doanh|doanh nghiep|thanh lap cong ty|mo cong ty|giai the|trach nhiem huu han|co phan|hop tac xa|"
-    r"thue|hoa don|hai quan|tau ca|thuyen vien|phuong tien thuy|"
+    r"thue|hoa don|hai quan|tau ca|thuyen vien|phuong tien thuy|thong hanh|bien gioi|thien tai|khoang san|"
     r"xe may|o to|bien so|dang kiem|cap dien|hop dong mua ban dien|cong to|hoc phi|chuyen truong|"
     r"van bang|tot nghiep|tuyen sinh|nghia vu quan su|khieu nai|to cao|tiep cong dan)\b"
 )

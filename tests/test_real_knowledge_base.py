@@ -121,6 +121,7 @@ def test_off_topic_questions_are_refused_politely(assistant: Assistant, question
         "mần giấy tờ nhà đất ở mô",  # central speech: "làm … ở đâu"
         "công nhận tốt nghiệp THCS",
         "hoàn công nhà ở",
+        "làm thẻ đi chợ biên giới",
     ],
 )
 def test_administrative_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:
@@ -179,6 +180,9 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("đăng ký xe điện", "1.012575"),
         # Year 6 is lower secondary school, not primary.
         ("chuyển trường cho con học lớp 6", "2.002481"),
+        ("chuyển trường lớp 4", "1.005099"),
+        # Called off-topic.
+        ("giấy thông hành đi trung quốc", "1.003494"),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
