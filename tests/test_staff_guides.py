@@ -207,8 +207,12 @@ def test_the_console_edits_a_guide_and_reports_a_concurrent_change(console: Cons
     assert stale.status_code == 409 and "CHƯA được lưu" in stale.text
     assert console.services.guides.current(CHILD_CARD)[0].title == "<b>Căn cước cho trẻ</b>"
 
-    empty = editor.post(f"/staff/guides/{CHILD_CARD}", data={**form_of(page), "phrases": ""})
+    empty = editor.post(
+        f"/staff/guides/{CHILD_CARD}", data={**form_of(page), "phrases": "", "answer": "Bản sửa chưa lưu được."}
+    )
     assert empty.status_code == 422 and "Cụm từ nhận biết" in empty.text
+    assert "Bản sửa chưa lưu được." in empty.text  # what was typed stays on the page to correct
+    assert f'action="/staff/guides/{CHILD_CARD}"' in empty.text
 
 
 def test_the_console_adds_a_guide(console: Console) -> None:

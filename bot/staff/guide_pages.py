@@ -75,13 +75,17 @@ def _page(request: Request, form: dict[str, Any], status: int = 200, error: str 
     )
 
 
-def _edit_page(request: Request, guide_id: str, status: int = 200, error: str = "") -> HTMLResponse:
+def _edit_page(
+    request: Request, guide_id: str, status: int = 200, error: str = "", typed: dict[str, Any] | None = None
+) -> HTMLResponse:
+    """The stored guide's form, or what was ``typed`` into it when it could not be saved as it is."""
     staff = services(request)
     try:
         guide, tag = staff.guides.current(guide_id)
     except NotFound:
         raise HTTPException(404, f"Không có hướng dẫn mã “{guide_id}”.") from None
-    return _page(request, guide_form(guide), status, error, etag=tag, versions=staff.guides.versions(guide_id))
+    form = {**guide_form(guide), **typed} if typed else guide_form(guide)
+    return _page(request, form, status, error, etag=tag, versions=staff.guides.versions(guide_id))
 
 
 @router.get("")
@@ -98,10 +102,16 @@ def new_guide(request: Request, account: Editor) -> HTMLResponse:
     return _page(request, {**empty, **{name: "" for name, _ in LIST_FIELDS}})
 
 
+def _typed(form: dict[str, str]) -> dict[str, Any]:
+    """A submitted form as the page shows it again (an unticked box is left out of a form)."""
+    fields = ["title", "answer", "last_reviewed", *(name for name, _ in LIST_FIELDS)]
+    return {**{name: form.get(name, "") for name in fields}, **{flag: flag in form for flag in FLAGS}}
+
+
 @router.post("/new")
 async def create_guide(request: Request, account: Editor) -> Response:
     form = await read_form(request)
-    shown = {**form, **{flag: flag in form for flag in FLAGS}}
+    shown = {"id": form.get("id", ""), **_typed(form)}
     try:
         guide = form_guide(form, None)
         services(request).guides.create(guide, account.username)
@@ -123,8 +133,8 @@ async def edit_guide(guide_id: str, request: Request, account: Editor) -> Respon
     try:
         guide = form_guide(form, guide_id)
         services(request).guides.change(guide, form.get("etag", ""), account.username)
-    except ValueError as error:
-        return _edit_page(request, guide_id, 422, str(error))
+    except ValueError as error:  # kept on the page to correct, not lost
+        return _edit_page(request, guide_id, 422, str(error), _typed(form))
     except Conflict:
         return _edit_page(request, guide_id, 409, CONFLICT)
     except NotFound:
