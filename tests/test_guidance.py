@@ -21,6 +21,9 @@ def guides() -> GuideBook:
         ("nộp hồ sơ qua mạng như thế nào", "online"),
         ("tai khoan vneid dang nhap the nao", "online"),
         ("nop online co dc giam le phi ko", "online"),
+        # The online guide says how to get an account, the first step.
+        ("đăng ký tài khoản định danh điện tử mức 2", "online"),
+        ("kich hoat vneid muc 2 o dau", "online"),
         ("Có được nộp hồ sơ qua bưu điện không?", "post"),
         ("nhan ket qua qua buu dien dc k", "post"),
         # Whom it is for is not a procedure: the elderly allowance answered this once.
@@ -56,6 +59,11 @@ def guides() -> GuideBook:
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
     assert [guide.id for guide in guides.match(normalize(question))] == [topic]
+
+
+def test_the_online_guide_says_where_to_get_an_account(guides: GuideBook) -> None:
+    (online,) = guides.match(normalize("làm định danh mức 2 ở đâu"))
+    assert "mức 2" in online.answer and "Công an xã, phường" in online.answer
 
 
 def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -> None:
