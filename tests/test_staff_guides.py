@@ -215,6 +215,15 @@ def test_the_console_edits_a_guide_and_reports_a_concurrent_change(console: Cons
     assert f'action="/staff/guides/{CHILD_CARD}"' in empty.text
 
 
+def test_staff_try_a_question_against_the_stored_guides(console: Console) -> None:
+    editor = console.client("editor")
+    page = editor.get("/staff/guides", params={"question": "lam can cuoc cho be 3 tuoi"}).text
+    assert "Câu hỏi này nhận hướng dẫn" in page and "Làm thẻ căn cước cho trẻ dưới 14 tuổi" in page
+    page = editor.get("/staff/guides", params={"question": "đăng ký khai sinh"}).text
+    assert "không nhận hướng dẫn nào" in page
+    assert editor.get("/staff/guides", params={"question": "x" * 5000}).status_code == 422
+
+
 def test_the_console_adds_a_guide(console: Console) -> None:
     editor = console.client("editor")
     form = form_of(editor.get("/staff/guides/new").text)

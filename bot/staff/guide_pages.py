@@ -1,4 +1,5 @@
-"""Console pages for the guides (bot/guidance.py): list, create, edit, switch off, history.
+"""Console pages for the guides (bot/guidance.py): list, create, edit, switch off, history, and a
+question to try against them before publishing.
 
 Lists are edited one item per line. Like procedure edits, a change is made from the version the
 form was opened on (its ETag in a hidden field) and reaches citizens when staff publish.
@@ -6,9 +7,9 @@ form was opened on (its ETag in a hidden field) and reaches citizens when staff 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
@@ -17,6 +18,7 @@ from bot.staff.auth import read_form, services
 from bot.staff.console import Editor, Viewer, back, render
 from bot.staff.guide_input import FIELD_NAMES, GuideIn, NewGuideIn
 from bot.staff.history import AlreadyExists, Conflict, NotFound
+from bot.text import MAX_QUESTION_CHARS, clean, normalize
 
 LIST_FIELDS = [
     ("phrases", "Mỗi dòng một cụm từ làm câu hỏi thuộc hướng dẫn này (“lần đầu”, “dưới 14 tuổi”)."),
@@ -89,10 +91,20 @@ def _edit_page(
 
 
 @router.get("")
-def guides_page(request: Request, account: Viewer) -> HTMLResponse:
+def guides_page(
+    request: Request, account: Viewer, question: Annotated[str, Query(max_length=MAX_QUESTION_CHARS)] = ""
+) -> HTMLResponse:
+    """The guides, and which of them a question would get as they are stored now (before publishing)."""
     staff = services(request)
+    matched = staff.guides.book().match(normalize(clean(question))) if question.strip() else None
     return render(
-        request, "guides.html", "Hướng dẫn chung", guides=staff.guides.guides(), edited_by=staff.guides.edited_by()
+        request,
+        "guides.html",
+        "Hướng dẫn chung",
+        guides=staff.guides.guides(),
+        edited_by=staff.guides.edited_by(),
+        question=question,
+        matched=matched,
     )
 
 
