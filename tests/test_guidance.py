@@ -55,6 +55,7 @@ def guides() -> GuideBook:
         ("chú ơi cho hỏi làm sổ hộ nghèo", "poor_household_recognition"),  # whom one speaks to names nothing
         ("xin chuyển đất nông nghiệp lên thổ cư để xây nhà", "land_use_change_to_residential"),
         ("chuyen dat vuon sang dat o mat bao lau", "land_use_change_to_residential"),
+        ("gia han giay phep lao dong cho chuyen gia nuoc ngoai", "foreign_work_permit"),
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -100,6 +101,8 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         "đăng ký nghĩa vụ quân sự lần đầu",
         "chuyển mục đích sử dụng đất trồng lúa sang trồng cây lâu năm",  # no residential land: the catalogue has it
         "đăng ký biến động chuyển mục đích",
+        # The certificate for those who need no work permit is in the catalogue.
+        "cấp lại giấy xác nhận không thuộc diện cấp giấy phép lao động",
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -118,6 +121,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "retirement_pension",
         "poor_household_recognition",
         "land_use_change_to_residential",
+        "foreign_work_permit",
     }
     for guide in guides.guides:
         last_line = guide.text().splitlines()[-1]

@@ -210,6 +210,7 @@ def test_a_purpose_shared_with_an_everyday_name_does_not_answer_for_that_procedu
         ("xin giay xac nhan ho ngheo", "hộ nghèo"),
         ("chuyen dat vuon len tho cu het bao nhieu tien", "lên thổ cư"),
         ("chuyển đổi mục đích sử dụng đất", "lên thổ cư"),
+        ("cấp giấy phép lao động cho người nước ngoài", "tối đa 02 năm"),
     ],
 )
 def test_a_case_the_catalogue_lacks_is_not_answered_with_its_sibling(
@@ -219,7 +220,7 @@ def test_a_case_the_catalogue_lacks_is_not_answered_with_its_sibling(
     14 years on, the vehicle was asked back with land procedures, the deferral with the registration
     for military service, the pension with moving a pension to another province, the poor household
     certificate with emergency aid for the gravely ill, a change to residential land with the change that
-    needs no permission."""
+    needs no permission, a work permit with the reissue of a certificate that none is needed."""
     reply = assistant.ask(question)
     assert reply.kind == "guide" and topic in reply.text, (reply.kind, reply.text)
     # Says so, and where to ask: the public service hotline, or social insurance's for the pension.
