@@ -131,7 +131,7 @@ class Assistant:
             return self._part_by_part(question, parts, part_guides)
         result = self.retriever.search(question)
         reply = self.reply(result)
-        return self._with_other_procedures(reply, result) if reply.kind == "answer" else reply
+        return self._with_other_procedures(reply, result, parts) if reply.kind == "answer" else reply
 
     def _log_missing_procedure(self, question: str, guides: list[Guide]) -> None:
         """Log the question for staff when one of its guides stands in for a missing procedure (bot.guidance)."""
@@ -179,12 +179,12 @@ class Assistant:
             return self._clarify(result, confidence)
         return self._answer(candidates[0].procedure, section, confidence)
 
-    def _with_other_procedures(self, reply: Reply, result: SearchResult) -> Reply:
-        """The answer followed by the answers for the other procedures the question names, each part of
-        the question answered with confidence on its own, about what the whole question asks."""
+    def _with_other_procedures(self, reply: Reply, result: SearchResult, parts: list[str]) -> Reply:
+        """The answer followed by the answers for the other procedures the question names (``parts``,
+        see bot.question_parts), each answered with confidence on its own, about what the whole question asks."""
         answered = {reply.procedure_code}
         texts = [reply.text]
-        for part in question_parts(result.normalized):
+        for part in parts:
             part_reply = self.reply(self.retriever.search(part), log_unanswered=False, asked_in=result.question)
             if part_reply.kind == "answer" and part_reply.procedure_code not in answered:
                 answered.add(part_reply.procedure_code)
