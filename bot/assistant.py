@@ -11,10 +11,10 @@ from bot.embedder import Embedder
 from bot.guidance import Guide, GuideBook
 from bot.guide_store import GuideStore
 from bot.index import SearchIndex, question_key
-from bot.procedure import Procedure, Section
+from bot.procedure import Detail, Procedure, Section
 from bot.question_parts import question_parts
 from bot.ranking import Ranker
-from bot.retriever import Retriever, SearchResult
+from bot.retriever import Candidate, Retriever, SearchResult
 from bot.settings import Settings
 from bot.store import LOW_CONFIDENCE, NOT_IN_CATALOGUE, KnowledgeStore
 from bot.text import MAX_QUESTION_CHARS, clean, naming_words, normalize, words
@@ -59,6 +59,27 @@ def load_retriever(settings: Settings, embedder: Embedder | None = None, ranker:
         embedder or Embedder(settings.model_dir),
         ranker or Ranker.load(settings.ranker_file),
     )
+
+
+def _without_level(procedure: Procedure) -> str:
+    return _LEVEL_SUFFIX.sub("", procedure.name).casefold()
+
+
+def _level_variants(result: SearchResult) -> list[Candidate]:
+    """The top candidate and the candidates that are the same procedure at another level."""
+    name = _without_level(result.candidates[0].procedure)
+    return [c for c in result.candidates if _without_level(c.procedure) == name]
+
+
+def _richest(variants: list[Candidate]) -> Candidate:
+    """The variant to answer from: of those the ranking finds at least half as likely as the top one (a
+    question naming a level leaves the others far behind), the most detailed record, then the most used.
+    "mất CCCD làm lại" ranked the district's card reissue first (no district level since July 2025, no
+    details) above the province's."""
+    top = variants[0].probability
+    details = list(Detail)
+    likely = [c for c in variants if c.probability >= top / 2]
+    return max(likely, key=lambda c: (details.index(c.procedure.detail), c.procedure.popularity))
 
 
 def _guide_reply(guides: list[Guide]) -> Reply:
@@ -177,7 +198,7 @@ class Assistant:
             return self._decline(result, confidence, log_unanswered)
         if unsure or asks_only or self._family_undecided(result):
             return self._clarify(result, confidence)
-        return self._answer(candidates[0].procedure, section, confidence)
+        return self._answer(_richest(_level_variants(result)).procedure, section, confidence)
 
     def _with_other_procedures(self, reply: Reply, result: SearchResult, parts: list[str]) -> Reply:
         """The answer followed by the answers for the other procedures the question names (``parts``,
@@ -199,7 +220,7 @@ class Assistant:
         choices: list[Choice] = []
         named: set[str] = set()
         for candidate in result.candidates:
-            name = _LEVEL_SUFFIX.sub("", candidate.procedure.name).casefold()
+            name = _without_level(candidate.procedure)
             if name in named:
                 continue
             named.add(name)
@@ -255,7 +276,7 @@ class Assistant:
             len(candidates) > 1
             and cls._names_a_family(result)
             and candidates[1].feature("topic_cover") >= ALL_WORDS
-            and candidates[0].probability < 0.5
+            and sum(c.probability for c in _level_variants(result)) < 0.5
         )
 
     @staticmethod

@@ -139,8 +139,8 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
             for text in (q.question, fold(q.question)):
                 result = retriever.search(text)
                 rows.append(features(result))
-                top = result.candidates[0].procedure.code if result.candidates else ""
-                correct.append(q.in_scope and matches(top, q.codes))
+                top = result.candidates[0].procedure if result.candidates else None
+                correct.append(q.in_scope and top is not None and matches(top, q.codes))
                 out_of_scope.append(not q.in_scope)
     model = ConfidenceModel.fit(np.array(rows), np.array(correct), np.array(out_of_scope))
     model.save(settings.calibration_file)
@@ -175,7 +175,7 @@ def cmd_train_ranker(args: argparse.Namespace, settings: Settings) -> int:
                 result = retriever.search(text, k=2 * POOL, exclude_faq=faq_id)
                 if result.candidates:
                     x = np.array([c.features for c in result.candidates])
-                    y = np.array([matches(c.procedure.code, codes) for c in result.candidates])
+                    y = np.array([matches(c.procedure, codes) for c in result.candidates])
                     queries.append((x, y, weight, result.long_share))
     ranker = Ranker.fit(queries)
     ranker.save(settings.ranker_file)

@@ -2,7 +2,8 @@
 
 A question file has one JSON object per line: ``{"question": "...",
 "procedure_codes": ["1.004194", ...]}``; an empty list marks an out-of-scope
-question. A retrieved procedure matches when its code starts with a listed code.
+question. A retrieved procedure matches when its code (or a code it had before being
+re-issued) starts with a listed code.
 Every question is also asked with its diacritics stripped.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.assistant import Assistant
+from bot.procedure import Procedure
 from bot.text import fold
 
 
@@ -54,8 +56,9 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
-def matches(code: str, expected: Iterable[str]) -> bool:
-    return any(code.startswith(e) for e in expected)
+def matches(procedure: Procedure, expected: Iterable[str]) -> bool:
+    """The procedure's code, or a code it had before being re-issued, starts with an expected one."""
+    return any(code.startswith(e) for code in (procedure.code, *procedure.former_codes) for e in expected)
 
 
 @dataclass
@@ -83,8 +86,8 @@ def evaluate(
             text = transform(q.question)
             result = assistant.search(text)
             reply = assistant.reply(result, log_unanswered=False)
-            codes = [c.procedure.code for c in result.candidates[:10]]
-            rank = next((i for i, c in enumerate(codes, 1) if matches(c, q.codes)), None)
+            ranked = [c.procedure for c in result.candidates[:10]]
+            rank = next((i for i, p in enumerate(ranked, 1) if matches(p, q.codes)), None)
             if q.in_scope and rank:
                 hits1 += rank == 1
                 hits5 += rank <= 5

@@ -341,9 +341,20 @@ def load_faqs(data_dir: Path) -> Iterator[Faq]:
 # ---- everything -------------------------------------------------------------
 
 
+def _retire_former_codes(merged: dict[str, Procedure]) -> None:
+    """The sources' entry under a code a procedure no longer has is kept, retired, not dropped: a
+    database filled by an earlier release holds that code too, and must stop serving it."""
+    for procedure in list(merged.values()):
+        for former in procedure.former_codes:
+            old = merged.get(former)
+            if old is not None and old is not procedure:
+                old.retired = True
+
+
 def load_procedures(data_dir: Path, curated_dir: Path, aliases_file: Path) -> list[Procedure]:
-    """All procedures, the most detailed record winning for each code, with the everyday names of
-    ``aliases_file`` (none if it does not exist) added to their aliases. A code of that file naming
+    """All procedures, the most detailed record winning for each code and the entries under a
+    procedure's former codes retired, with the everyday names of ``aliases_file`` (none if it does
+    not exist) added to their aliases. A code of that file naming
     no procedure is reported as a warning.
 
     Staff edits are not this function's business: ``citizenbot ingest`` leaves the procedures staff
@@ -362,6 +373,7 @@ def load_procedures(data_dir: Path, curated_dir: Path, aliases_file: Path) -> li
         if current:
             procedure.popularity = max(procedure.popularity, current.popularity)
         merged[procedure.code] = procedure
+    _retire_former_codes(merged)
     unknown = merge_aliases(merged.values(), load_aliases(aliases_file))
     if unknown:
         log.warning(

@@ -120,6 +120,9 @@ class Procedure:
     legal_basis: list[str] = dataclasses.field(default_factory=list)
     sources: dict[str, str] = dataclasses.field(default_factory=dict)
     aliases: list[str] = dataclasses.field(default_factory=list)
+    # Codes the national database gave this procedure before re-issuing it (2.000488 → 3.000333):
+    # portal FAQ entries and dossiers filed under an old code still mean this procedure.
+    former_codes: list[str] = dataclasses.field(default_factory=list)
     popularity: int = 0
     last_reviewed: str = ""
     source: str = ""

@@ -135,7 +135,9 @@ class Retriever:
         self.embedder = embedder
         self.ranker = ranker
         self.procedures = {p.code: p for p in procedures if not p.retired}
-        self.by_national_code = {p.national_code: p.code for p in self.procedures.values()}
+        # A former code first, so that a procedure still served under that code keeps it.
+        self.by_national_code = {f: p.code for p in self.procedures.values() for f in p.former_codes}
+        self.by_national_code.update({p.national_code: p.code for p in self.procedures.values()})
         self.by_national_code.update({code: code for code in self.procedures})
         top = max((p.popularity for p in self.procedures.values()), default=0)
         self._popularity_scale = math.log1p(top) or 1.0

@@ -15,6 +15,8 @@ import pytest
 
 from bot.cli import main
 from bot.confidence import FEATURES, ConfidenceModel
+from bot.evaluation import matches
+from bot.procedure import Procedure
 from bot.store import KnowledgeStore
 from bot.text import fold
 
@@ -211,3 +213,10 @@ def test_missing_or_empty_question_file_exits_2(
     assert main(["eval", "--questions", str(questions)]) == 2
     err = capsys.readouterr().err
     assert message in err and str(questions) in err
+
+
+def test_a_re_issued_procedure_matches_the_codes_it_had() -> None:
+    reissued = Procedure("3.000333", "Cấp Phiếu lý lịch tư pháp", former_codes=["2.000488"])
+    assert matches(reissued, ["3.000333"]) and matches(reissued, ["2.000488"])
+    assert matches(Procedure("1.004194.000.00.00.H48", "Đăng ký tạm trú"), ["1.004194"])
+    assert not matches(reissued, ["2.000448"])

@@ -225,7 +225,7 @@ def test_reductions_hold_only_while_in_force(policies: FeePolicies, curated: dic
 def test_reduction_for_some_people_applies_when_the_question_says_so(
     engine: FeeEngine, curated: dict[str, Procedure]
 ) -> None:
-    record = curated["2.000488"]
+    record = curated["3.000333"]
     assert engine.quote(record, "xin phiếu lý lịch tư pháp").lines[0].amount == 200_000
     assert engine.quote(record, "em là sinh viên xin phiếu lý lịch tư pháp").lines[0].amount == 100_000
     assert engine.quote(record, "người cao tuổi xin phiếu lý lịch tư pháp").lines[0].amount == 0
@@ -268,7 +268,7 @@ def test_cap_and_tiers_in_the_answer(curated: dict[str, Procedure]) -> None:
 
 
 def test_extra_criminal_record_copies(engine: FeeEngine, curated: dict[str, Procedure]) -> None:
-    record = curated["2.000488"]
+    record = curated["3.000333"]
     assert "5.000 đồng/Phiếu × 1 = 5.000 đồng" in engine.answer(record, "xin 3 phiếu lý lịch tư pháp bao nhiêu")
     assert "in thêm" not in engine.answer(record, "xin 2 phiếu lý lịch tư pháp bao nhiêu").lower()
 

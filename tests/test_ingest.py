@@ -218,6 +218,27 @@ def test_merge_priority_and_popularity(tmp_path: Path) -> None:
     assert (a.detail, a.name, a.popularity) == (Detail.CURATED, "Thủ tục A (biên soạn)", 900)
 
 
+def test_a_procedure_re_issued_under_a_new_code_retires_its_old_entry(tmp_path: Path) -> None:
+    data, curated = tmp_path / "data", tmp_path / "curated"
+    _write_small_data(data)
+    curated.mkdir()
+    (curated / "1.000009.json").write_text(
+        json.dumps({"code": "1.000009", "name": "Thủ tục C (mã mới)", "former_codes": ["1.000003"]}),
+        encoding="utf-8",
+    )
+    merged = {p.code: p for p in load_procedures(data, curated, tmp_path / "no-aliases.json")}
+    assert merged["1.000003"].retired and not merged["1.000009"].retired
+    assert merged["1.000009"].former_codes == ["1.000003"]
+
+
+def test_the_criminal_record_extract_is_detailed_under_its_current_code(merged: dict[str, Procedure]) -> None:
+    """Citizens' questions reach 3.000333 (the portal's most used code), so the hand-written
+    record lives there; its former code 2.000488 is no longer served."""
+    current = merged["3.000333"]
+    assert current.detail is Detail.CURATED and current.former_codes == ["2.000488"]
+    assert merged["2.000488"].retired
+
+
 # ---- aliases (knowledge/aliases.json) --------------------------------------------
 
 

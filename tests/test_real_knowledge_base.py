@@ -211,6 +211,8 @@ def test_a_purpose_shared_with_an_everyday_name_does_not_answer_for_that_procedu
         ("chuyen dat vuon len tho cu het bao nhieu tien", "lên thổ cư"),
         ("chuyển đổi mục đích sử dụng đất", "lên thổ cư"),
         ("cấp giấy phép lao động cho người nước ngoài", "tối đa 02 năm"),
+        ("mở nhà thuốc cần giấy tờ gì", "Sở Y tế"),
+        ("hỗ trợ người có công sửa nhà", "cải thiện nhà ở"),
     ],
 )
 def test_a_case_the_catalogue_lacks_is_not_answered_with_its_sibling(
@@ -220,12 +222,36 @@ def test_a_case_the_catalogue_lacks_is_not_answered_with_its_sibling(
     14 years on, the vehicle was asked back with land procedures, the deferral with the registration
     for military service, the pension with moving a pension to another province, the poor household
     certificate with emergency aid for the gravely ill, a change to residential land with the change that
-    needs no permission, a work permit with the reissue of a certificate that none is needed."""
+    needs no permission, a work permit with the reissue of a certificate that none is needed, a pharmacy was
+    called off-topic and housing support for people with merit got the building permit for repairs."""
     reply = assistant.ask(question)
     assert reply.kind == "guide" and topic in reply.text, (reply.kind, reply.text)
     # Says so, and where to ask: the public service hotline, or social insurance's for the pension.
     assert "chưa có" in reply.text and ("1800 1096" in reply.text or "1900 9068" in reply.text)
     assert assistant.store.unanswered(1)[0].question == question  # staff see the missing procedure asked for
+
+
+def test_a_late_dossier_gets_the_apology_and_a_new_date_not_an_off_topic_refusal(assistant: Assistant) -> None:
+    reply = assistant.ask("tre hen tra ket qua thi sao")
+    assert reply.kind == "guide", (reply.kind, reply.text)
+    assert "văn bản xin lỗi" in reply.text and "ngày hẹn trả kết quả mới" in reply.text
+    assert "tra cứu hồ sơ" in reply.text  # and how to look the dossier up
+
+
+def test_the_criminal_record_extract_is_answered_from_the_detailed_record(assistant: Assistant) -> None:
+    """The portal's code 3.000333 answered with "no details" while the hand-written record sat under
+    the former code 2.000488."""
+    reply = assistant.ask("xin lý lịch tư pháp ở đâu")
+    assert (reply.kind, reply.procedure_code) == ("answer", "3.000333"), (reply.kind, reply.text)
+    assert "Sở Tư pháp" in reply.text
+
+
+def test_the_same_procedure_at_several_levels_is_answered_from_the_detailed_record(assistant: Assistant) -> None:
+    """"mất CCCD làm lại" ranked the district's reissue (no details, no district level since July 2025)
+    just above the province's, and was asked back between the reissue, the exchange and the first card."""
+    reply = assistant.ask("mat cccd lam lai het bao nhieu tien")
+    assert (reply.kind, reply.procedure_code) == ("answer", "2.001194"), (reply.kind, reply.text)
+    assert "70.000 đồng" in reply.text
 
 
 def test_asking_back_offers_one_choice_per_procedure_whatever_its_level(assistant: Assistant) -> None:

@@ -17,7 +17,7 @@ from bot.procedure import Procedure
 from bot.ranking import FEATURES
 from bot.retriever import Candidate, Retriever
 from bot.settings import Settings
-from bot.store import KnowledgeStore
+from bot.store import Faq, KnowledgeStore
 
 if TYPE_CHECKING:
     from conftest import FixtureKB
@@ -55,6 +55,14 @@ def test_outdated_faq_is_not_indexed(store: KnowledgeStore) -> None:
     store.mark_faq_outdated(2)
     entries = build_entries(store.procedures(), store.faqs())
     assert {e.faq_id for e in entries if e.kind in ("faq", "answer")} == {1}
+
+
+def test_faq_entries_under_a_former_code_count_for_the_re_issued_procedure() -> None:
+    reissued = Procedure("3.000001", "Cấp phiếu mẫu", former_codes=["2.000001"])
+    kept = Procedure("2.000002", "Cấp phiếu mẫu khác", former_codes=[])
+    faq = Faq(7, "Xin phiếu mẫu ở đâu?", "Tại Sở.", codes=["2.000001", "2.000002", "3.000001", "9.999999"])
+    (question, answer) = [e for e in build_entries([reissued, kept], [faq]) if e.faq_id == 7]
+    assert question.codes == answer.codes == ("3.000001", "2.000002")  # once each, unknown codes left out
 
 
 def test_saved_index_is_loaded_through_current(kb: FixtureKB, retriever: Retriever) -> None:

@@ -54,6 +54,7 @@ class ProcedureIn(BaseModel):
     legal_basis: list[Text] = Field(default=[], max_length=200)
     sources: dict[str, Text] = {}
     aliases: list[Text] = Field(default=[], max_length=100)
+    former_codes: list[Annotated[str, Field(pattern=CODE)]] = Field(default=[], max_length=20)
     popularity: StrictInt = Field(default=0, ge=0, le=10**12)
     last_reviewed: str = Field(default="", max_length=32)
     source: Text = ""
