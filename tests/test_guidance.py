@@ -69,6 +69,8 @@ def guides() -> GuideBook:
         ("mo nha thuoc can gi", "pharmacy"),
         ("ở vùng cao đi lại xa có nộp qua bưu điện được không", "post"),
         ("mua xe máy cũ không có giấy tờ", "vehicle_transfer"),
+        ("đổi giấy đăng ký xe bị mất", "vehicle_registration_reissue"),  # got the driving licence's reissue
+        ("lam lai cavet xe may bi rach", "vehicle_registration_reissue"),
         # Divorce is the court's: the recording of a divorce granted abroad was answered.
         ("ly hôn thì nộp đơn ở đâu", "divorce"),
         ("don ly hon thuan tinh", "divorce"),
@@ -123,6 +125,8 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         "cấp chứng chỉ hành nghề dược",
         "ghi vào sổ hộ tịch việc ly hôn ở nước ngoài",
         "đăng ký xe máy mới mua",
+        "đăng ký xe mất bao lâu",  # "mất" is time here
+        "đăng ký xe đổi chủ",
         "xin giấy phép xây dựng sửa nhà",
         "trợ cấp hàng tháng cho thương binh",
         # Late birth registration, an expired licence: the procedures, not a late dossier.
@@ -146,6 +150,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "identity_card_for_children",
         "land_transfer",
         "vehicle_transfer",
+        "vehicle_registration_reissue",
         "military_service_deferral",
         "retirement_pension",
         "poor_household_recognition",

@@ -60,6 +60,8 @@ def test_administrative_questions_are_told_from_chit_chat() -> None:
     # Each called off-topic once: asked back or logged for staff now.
     assert looks_administrative("đo đạc lại diện tích đất")
     assert looks_administrative("nhận nuôi trẻ bị bỏ rơi")
+    assert looks_administrative("khen thưởng bà mẹ Việt Nam anh hùng")
+    assert looks_administrative("hỗ trợ giống cây trồng sau bão lũ")
     assert not looks_administrative("giá vàng hôm nay bao nhiêu")
     assert not looks_administrative("chào em")
 

@@ -183,6 +183,15 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("chuyển trường lớp 4", "1.005099"),
         # Called off-topic.
         ("giấy thông hành đi trung quốc", "1.003494"),
+        # The criminal record extract answered the first (an everyday name said "để xin visa"), the
+        # household business the second; the third was not answered, the fourth called off-topic, and the
+        # elderly's social allowance answered the last two ("người già").
+        ("xin visa cho vợ người nước ngoài", "1.000039"),
+        ("xin giấy phép kinh doanh vận tải", "1.000703"),
+        ("kiểm dịch heo bán đi tỉnh khác", "1.002338"),
+        ("nhận nuôi trẻ bị bỏ rơi", "2.001263"),
+        ("đăng ký giám hộ cho người già", "1.004837"),
+        ("người già nằm một chỗ làm căn cước tại nhà được không", "2.000200"),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
