@@ -172,3 +172,11 @@ def invalid_text() -> str:
     return (
         "Xin lỗi, tôi chưa đọc được câu hỏi. Bạn vui lòng nhập câu hỏi bằng chữ, ví dụ: “làm căn cước cần giấy tờ gì?”"
     )
+
+
+def not_vietnamese_text() -> str:
+    return (
+        "Xin lỗi, tôi chỉ trả lời câu hỏi bằng tiếng Việt về thủ tục hành chính. Bạn vui lòng hỏi bằng tiếng Việt, "
+        "ví dụ: “làm hộ chiếu cần giấy tờ gì?” (Sorry, I can only answer questions in Vietnamese about "
+        "administrative procedures.)"
+    )

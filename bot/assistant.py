@@ -17,7 +17,7 @@ from bot.ranking import Ranker
 from bot.retriever import Candidate, Retriever, SearchResult
 from bot.settings import Settings
 from bot.store import LOW_CONFIDENCE, NOT_IN_CATALOGUE, KnowledgeStore
-from bot.text import MAX_QUESTION_CHARS, clean, naming_words, normalize, words
+from bot.text import MAX_QUESTION_CHARS, clean, looks_english, naming_words, normalize, words
 
 CLARIFY_CHOICES = 3
 SHORT_QUESTION_WORDS = 4  # words naming something; a question this short may name a family of procedures
@@ -140,6 +140,8 @@ class Assistant:
         question = clean(question)[:MAX_QUESTION_CHARS]
         if not _readable(question):
             return Reply("invalid", answers.invalid_text())
+        if looks_english(question):
+            return Reply("invalid", answers.not_vietnamese_text())
         normalized = normalize(question)
         guides = self.guides.match(normalized)
         if guides:

@@ -91,6 +91,9 @@ ABBREVIATIONS: dict[str, str] = {
     "bít": "biết",
     "thui": "thôi",
     "nhiu": "nhiêu",
+    # Only after some words (see _EXPANDED_ONLY_AFTER):
+    "e": "em",
+    "ks": "khai sinh",
     # Central and southern speech.
     "mần": "làm",
     "rứa": "thế",
@@ -247,6 +250,16 @@ _KEPT_AFTER: dict[str, frozenset[str]] = {
     "hong": frozenset({"so", "sổ", "bia", "bìa"}),
     "vk": frozenset({"mẫu", "mau"}),
 }
+# Short forms that mean something only after some words ("" is the start of the text): "cho e hỏi",
+# "e muốn" are "em", not "mẫu E", "hạng E" or "điểm e"; "giấy ks" is a birth certificate, "ks" alone
+# may be a hotel.
+_EXPANDED_ONLY_AFTER: dict[str, frozenset[str]] = {
+    "e": frozenset({"", "cho", "giúp", "giup", "của", "cua", "với", "voi", "vs", "dạ", "da", "ạ", "a", "ơi", "oi"}),
+    "ks": frozenset({"giấy", "giay", "ký", "ky", "dk", "đk", "làm", "lam", "lm", "trích", "trich"}),
+}
+# "con 14t", "bé 3t": an age after a word for a person ("5t" alone may be five million or five tonnes).
+_AGE = re.compile(r"(\d{1,3})t")
+_PERSON_WORDS = frozenset({"con", "bé", "be", "cháu", "chau", "trẻ", "tre", "em", "người", "nguoi"})
 
 
 def expand_abbreviations(text: str) -> str:
@@ -254,12 +267,21 @@ def expand_abbreviations(text: str) -> str:
 
     def expand(match: re.Match[str]) -> str:
         nonlocal previous
-        word = match.group(0)
-        kept = previous in _KEPT_AFTER.get(word, ())
-        previous = word
-        return word if kept else _EXPANSIONS.get(word, word)
+        expanded = _expanded(match.group(0), previous)
+        previous = expanded.rsplit(" ", 1)[-1]  # as a second pass would see it: normalising stays idempotent
+        return expanded
 
     return _WORD.sub(expand, text)
+
+
+def _expanded(word: str, before: str) -> str:
+    only_after = _EXPANDED_ONLY_AFTER.get(word)
+    if before in _KEPT_AFTER.get(word, ()) or (only_after is not None and before not in only_after):
+        return word
+    age = _AGE.fullmatch(word)
+    if age and before in _PERSON_WORDS:
+        return f"{age.group(1)} tuổi"
+    return _EXPANSIONS.get(word, word)
 
 
 # "hoà"/"hòa", "thuỷ"/"thủy", "khoẻ"/"khỏe": two spellings of one syllable, the tone
@@ -301,6 +323,22 @@ ASKING_WORDS = frozenset(
         "nhe vay roi di em anh chi ban minh thi khi nao gio nhan lay ket qua"
     ).split()
 )
+
+
+# English words that are no Vietnamese syllable typed without diacritics ("the", "can", "do", "to", "my" are).
+_ENGLISH_WORDS = frozenset(
+    (
+        "how what where when which who why is are does did i you your need get with for of please want "
+        "documents document apply much should this hello hi register passport card marriage birth certificate"
+    ).split()
+)
+
+
+def looks_english(text: str) -> bool:
+    """'how to get a passport in vietnam': two or more English words and no Vietnamese letter."""
+    if has_diacritics(text):
+        return False
+    return len(_ENGLISH_WORDS & set(re.findall(r"[a-z]+", text.lower()))) >= 2
 
 
 def is_asking_word(word: str) -> bool:

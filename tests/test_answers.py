@@ -208,6 +208,20 @@ def test_unreadable_input_is_invalid(
     assert store.unanswered() == []
 
 
+
+@pytest.mark.parametrize(
+    "question", ["how to get a passport in vietnam", "What documents do I need to register a marriage?"]
+)
+def test_a_question_in_english_is_asked_again_in_vietnamese(
+    make_assistant: MakeAssistant, constant_confidence: Confidence, store: KnowledgeStore, question: str
+) -> None:
+    """It got the passport procedures to choose from, or a refusal in Vietnamese only."""
+    reply = make_assistant(constant_confidence(0.99)).ask(question)
+    assert (reply.kind, reply.text) == ("invalid", answers.not_vietnamese_text())
+    assert "tiếng Việt" in reply.text and "Sorry" in reply.text
+    assert store.unanswered() == []
+
+
 def test_low_confidence_administrative_question_abstains_and_is_logged(
     make_assistant: MakeAssistant,
     constant_confidence: Confidence,

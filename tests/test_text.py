@@ -8,7 +8,15 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.text import ABBREVIATIONS, OFFICIAL_ACRONYMS, fold, has_diacritics, normalize, with_official_terms
+from bot.text import (
+    ABBREVIATIONS,
+    OFFICIAL_ACRONYMS,
+    fold,
+    has_diacritics,
+    looks_english,
+    normalize,
+    with_official_terms,
+)
 
 # Every Vietnamese vowel with every tone, in both cases, plus đ and the consonants.
 _BASES = "aăâeêioôơuưy"
@@ -86,6 +94,20 @@ def test_control_characters_are_removed() -> None:
         ("mần giấy tờ ở mô, tui hổng biết", "làm giấy tờ ở mô, tôi không biết"),
         # After "mẫu" it names a certificate of origin (it read "mẫu vợ").
         ("cấp C/O mẫu VK", "cấp c/o mẫu vk"),
+        # "e" is "em" where one speaks of oneself, not a form or a class; "ks" a birth certificate after "giấy".
+        ("cho e hoi lam so do", "cho em hoi lam so do"),
+        ("e muon lam cccd", "em muon lam căn cước công dân"),
+        ("C/O mẫu E", "c/o mẫu e"),
+        ("bằng lái hạng E", "bằng lái hạng e"),
+        ("điểm e khoản 1", "điểm e khoản 1"),
+        ("lm giay ks cho be bn tien", "làm giay khai sinh cho be bao nhiêu tien"),
+        ("dk ks cho con", "đăng ký khai sinh cho con"),
+        ("ks gần ủy ban", "ks gần ủy ban"),
+        # An age after a word for a person; "5t" alone may be money or weight.
+        ("làm căn cước cho con 14t", "làm căn cước cho con 14 tuổi"),
+        ("cho be 3t", "cho be 3 tuổi"),
+        ("nộp 5t", "nộp 5t"),
+        ("e 14t", "em 14 tuổi"),
     ],
 )
 def test_teen_code_and_abbreviations_are_expanded(text: str, expected: str) -> None:
@@ -251,3 +273,19 @@ def test_official_terms_are_not_added_to_unrelated_text() -> None:
     assert with_official_terms("đăng ký tạm trú") == "đăng ký tạm trú"
     # Whole words only, and no key folds into an everyday word ("do", "because").
     assert with_official_terms("mua do dung vi do troi mua") == "mua do dung vi do troi mua"
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        ("how to get a passport in vietnam", True),
+        ("What documents do I need?", True),
+        # Vietnamese typed without diacritics shares "the", "can", "to", "do", "my" with English.
+        ("lam the can cuoc o dau", False),
+        ("can giay to gi do ubnd cap", False),
+        ("visa di my can gi", False),
+        ("đăng ký passport card", False),  # Vietnamese letters
+    ],
+)
+def test_a_question_in_english_is_told_from_vietnamese_without_diacritics(text: str, english: bool) -> None:
+    assert looks_english(text) is english
