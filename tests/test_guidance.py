@@ -77,6 +77,11 @@ def guides() -> GuideBook:
         ("xin giấy phép mở quầy thuốc tây", "pharmacy"),
         ("hỗ trợ người có công sửa nhà", "merit_housing_support"),
         ("gia dinh thuong binh xin ho tro xay nha", "merit_housing_support"),
+        # Got the elderly allowance, whose record names the third generation's mild disability.
+        ("che do cho nguoi nhiem chat doc da cam", "agent_orange"),
+        ("bố tôi bị nhiễm chất độc da cam có được hưởng chế độ gì không", "agent_orange"),
+        # Got the temporary building permit's conditions.
+        ("xây nhà trên đất nông nghiệp được không", "land_use_change_to_residential"),
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -123,6 +128,7 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         "chuyển mục đích sử dụng đất trồng lúa sang trồng cây lâu năm",  # no residential land: the catalogue has it
         "đăng ký biến động chuyển mục đích",
         "cấp chứng chỉ hành nghề dược",
+        "trợ cấp cho người khuyết tật nhẹ là thế hệ thứ ba của người hoạt động kháng chiến",  # the guide's pointer
         "ghi vào sổ hộ tịch việc ly hôn ở nước ngoài",
         "đăng ký xe máy mới mua",
         "đăng ký xe mất bao lâu",  # "mất" is time here
@@ -158,6 +164,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "foreign_work_permit",
         "pharmacy",
         "merit_housing_support",
+        "agent_orange",
         "divorce",
     }
     for guide in guides.guides:

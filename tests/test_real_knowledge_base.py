@@ -192,6 +192,8 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("nhận nuôi trẻ bị bỏ rơi", "2.001263"),
         ("đăng ký giám hộ cho người già", "1.004837"),
         ("người già nằm một chỗ làm căn cước tại nhà được không", "2.000200"),
+        # Where the Agent Orange guide sends the third generation.
+        ("trợ cấp cho người khuyết tật nhẹ là thế hệ thứ ba của người hoạt động kháng chiến", "1.012823"),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
