@@ -263,6 +263,9 @@ def test_the_same_procedure_at_several_levels_is_answered_from_the_detailed_reco
     reply = assistant.ask("mat cccd lam lai het bao nhieu tien")
     assert (reply.kind, reply.procedure_code) == ("answer", "2.001194"), (reply.kind, reply.text)
     assert "70.000 đồng" in reply.text
+    # The central variant carried everyday names too, and ranked first: it has none now.
+    reply = assistant.ask("dạ vâng tôi muốn làm lại cái căn cước bị mất")
+    assert (reply.kind, reply.procedure_code) == ("answer", "2.001194"), (reply.kind, reply.text)
 
 
 def test_asking_back_offers_one_choice_per_procedure_whatever_its_level(assistant: Assistant) -> None:
