@@ -52,6 +52,7 @@ def guides() -> GuideBook:
         ("xin giấy xác nhận hộ nghèo", "poor_household_recognition"),
         ("dang ky ho can ngheo", "poor_household_recognition"),
         ("lam ho ngheo o dau", "poor_household_recognition"),
+        ("thu tuc cap so ho ngheo", "poor_household_recognition"),  # got emergency aid for the gravely ill
         ("chú ơi cho hỏi làm sổ hộ nghèo", "poor_household_recognition"),  # whom one speaks to names nothing
         ("xin chuyển đất nông nghiệp lên thổ cư để xây nhà", "land_use_change_to_residential"),
         ("chuyen dat vuon sang dat o mat bao lau", "land_use_change_to_residential"),
@@ -91,6 +92,13 @@ def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question
 def test_the_online_guide_says_where_to_get_an_account(guides: GuideBook) -> None:
     (online,) = guides.match(normalize("làm định danh mức 2 ở đâu"))
     assert "mức 2" in online.answer and "Công an xã, phường" in online.answer
+
+
+def test_housing_support_for_a_poor_household_comes_with_how_to_be_recognised_as_poor(guides: GuideBook) -> None:
+    """It got emergency aid for the gravely ill at 0.80."""
+    matched = guides.match(normalize("hỗ trợ nhà ở cho hộ nghèo"))
+    assert [guide.id for guide in matched] == ["poor_household_recognition", "merit_housing_support"]
+    assert "hộ nghèo" in matched[1].answer
 
 
 def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -> None:
