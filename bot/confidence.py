@@ -48,6 +48,7 @@ _ADMINISTRATIVE = re.compile(
     r"tang cho|chuyen nhuong|chuyen muc dich|muc dich su dung|su dung dat|giai phong mat bang|den bu|boi thuong|"
     r"hoan cong|nha dat|dat nong nghiep|dat vuon|so nha|chu ho|do dac|dien tich dat|nhan nuoi|nha thuoc|quay thuoc|"
     r"khen thuong|bang khen|danh hieu|lu lut|bao lu|giam tru gia canh|an toan thuc pham|ngan hang chinh sach|"
+    r"lan chiem|di san|"
     r"kiem dich|nhap khau|xuat khau|phong kham|tam ngung|to khai|mau don|chung chi|hanh nghe|cap phep|kiem dinh|"
     r"kinh doanh|doanh nghiep|thanh lap cong ty|mo cong ty|giai the|trach nhiem huu han|co phan|hop tac xa|"
     r"thue|hoa don|hai quan|tau ca|thuyen vien|phuong tien thuy|thong hanh|bien gioi|thien tai|khoang san|"

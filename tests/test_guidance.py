@@ -65,6 +65,7 @@ def guides() -> GuideBook:
         ("tôi già rồi không biết dùng máy tính thì nộp hồ sơ thế nào", "in_person"),
         ("nho nguoi nha nop ho duoc khong", "in_person"),
         ("cấp sổ đỏ lần đầu cho đất ông bà để lại", "land_certificate_first_time"),
+        ("đất chưa có sổ có bán được không", "land_certificate_first_time"),  # was called off-topic
         # The catalogue has no retail pharmacy licence, nor housing support for people with merit
         # (called off-topic; the building permit for repairs at 0.93).
         ("mo nha thuoc can gi", "pharmacy"),
@@ -140,6 +141,9 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         "ghi vào sổ hộ tịch việc ly hôn ở nước ngoài",
         "đăng ký xe máy mới mua",
         "đăng ký xe mất bao lâu",  # "mất" is time here
+        "chưa có sổ hộ khẩu thì làm sao",
+        "chưa có sổ bảo hiểm xã hội",
+        "chưa có hồ sơ gốc",  # "hồ sơ" folds to "ho so", not "sổ"
         "đăng ký xe đổi chủ",
         "xin giấy phép xây dựng sửa nhà",
         "trợ cấp hàng tháng cho thương binh",
