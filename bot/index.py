@@ -25,7 +25,7 @@ import numpy as np
 
 from bot.embedder import Embedder
 from bot.lexical import LexicalIndex
-from bot.procedure import SECTION_TITLES, Procedure
+from bot.procedure import SECTION_TITLES, Procedure, by_national_code
 from bot.store import Faq
 from bot.text import fold, normalize, with_official_terms, words
 
@@ -53,12 +53,10 @@ def build_entries(procedures: Sequence[Procedure], faqs: Sequence[Faq]) -> list[
         for section in p.available_sections():
             body = p.section_text(section)[:SECTION_CHARS]
             entries.append(Entry("section", (p.code,), f"{p.name} – {SECTION_TITLES[section]}: {body}", section.value))
-    # An FAQ entry filed under a procedure's former code counts for the procedure (a code still
-    # served keeps its own entries).
-    current = {former: p.national_code for p in procedures for former in p.former_codes}
-    current.update({p.national_code: p.national_code for p in procedures})
+    # An FAQ entry filed under a procedure's former code counts for the procedure.
+    known = by_national_code(procedures)
     for faq in faqs:
-        codes = tuple(dict.fromkeys(current[c] for c in faq.codes if c in current))
+        codes = tuple(dict.fromkeys(known[c].national_code for c in faq.codes if c in known))
         if codes and not faq.held_out and not faq.outdated:
             entries.append(Entry("faq", codes, faq.question, faq_id=faq.faq_id))
             entries.append(Entry("answer", codes, faq.answer[:ANSWER_CHARS], faq_id=faq.faq_id))

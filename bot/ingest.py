@@ -344,7 +344,7 @@ def load_faqs(data_dir: Path) -> Iterator[Faq]:
 def _retire_former_codes(merged: dict[str, Procedure]) -> None:
     """The sources' entry under a code a procedure no longer has is kept, retired, not dropped: a
     database filled by an earlier release holds that code too, and must stop serving it."""
-    for procedure in list(merged.values()):
+    for procedure in merged.values():
         for former in procedure.former_codes:
             old = merged.get(former)
             if old is not None and old is not procedure:

@@ -9,6 +9,7 @@ information is missing instead of inventing it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import Any
@@ -204,6 +205,14 @@ class Procedure:
 
     def available_sections(self) -> list[Section]:
         return [s for s in Section if s is not Section.OVERVIEW and self.section_text(s)]
+
+
+def by_national_code(procedures: Iterable[Procedure]) -> dict[str, Procedure]:
+    """Each procedure under its national code and under the codes it had before being re-issued; a
+    code still served as a procedure's own keeps that procedure."""
+    known = {former: p for p in procedures for former in p.former_codes}
+    known.update({p.national_code: p for p in procedures})
+    return known
 
 
 def format_vnd(amount: int) -> str:

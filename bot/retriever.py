@@ -19,7 +19,7 @@ import numpy as np
 from bot.embedder import Embedder
 from bot.index import SearchIndex
 from bot.name_markers import name_markers, question_markers
-from bot.procedure import Procedure
+from bot.procedure import Procedure, by_national_code
 from bot.ranking import FEATURES, Ranker, long_share
 from bot.siblings import sibling_signals
 from bot.text import fold, naming_words, normalize, with_official_terms, words
@@ -135,9 +135,7 @@ class Retriever:
         self.embedder = embedder
         self.ranker = ranker
         self.procedures = {p.code: p for p in procedures if not p.retired}
-        # A former code first, so that a procedure still served under that code keeps it.
-        self.by_national_code = {f: p.code for p in self.procedures.values() for f in p.former_codes}
-        self.by_national_code.update({p.national_code: p.code for p in self.procedures.values()})
+        self.by_national_code = {c: p.code for c, p in by_national_code(self.procedures.values()).items()}
         self.by_national_code.update({code: code for code in self.procedures})
         top = max((p.popularity for p in self.procedures.values()), default=0)
         self._popularity_scale = math.log1p(top) or 1.0
