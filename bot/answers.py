@@ -18,12 +18,12 @@ MAX_CHARS = 900
 # Cues in Vietnamese. A question typed with diacritics is matched against them
 # as written ("phi chính phủ" is not about fees); one typed without, against
 # their diacritic-free forms too. The first section whose cue matches wins, so
-# the more specific sections come first.
+# the more specific sections come first. "mai táng phí", "học phí", "kinh phí" name a benefit, not a fee.
 _CUES: list[tuple[Section, str]] = [
     (
         Section.FEES,
-        r"lệ phí|phí|bao nhiêu tiền|mất tiền|tốn tiền|hết bao nhiêu|chi phí|miễn phí|tiền|rẻ hơn|"
-        r"giá bao nhiêu|nộp bao nhiêu",
+        r"lệ phí|(?<!mai táng )(?<!học )(?<!viện )(?<!kinh )phí|bao nhiêu tiền|mất tiền|tốn tiền|hết bao nhiêu|chi phí|"
+        r"miễn phí|rẻ hơn|giá bao nhiêu|nộp bao nhiêu|tiền làm|tiền nộp|đóng tiền|trả tiền|nộp tiền",
     ),
     (
         Section.TIME,
@@ -32,8 +32,8 @@ _CUES: list[tuple[Section, str]] = [
     ),
     (
         Section.DOCUMENTS,
-        r"giấy tờ|hồ sơ gồm|hồ sơ cần|thành phần|cần (những )?gì|mang (theo )?(những )?gì|"
-        r"chuẩn bị (những )?gì|cần mang|cần chuẩn bị|những giấy|tờ khai|mẫu đơn",
+        r"giấy tờ|hồ sơ gồm|hồ sơ cần|thành phần|cần (những |cái )?gì|mang (theo )?(những |cái )?gì|"
+        r"chuẩn bị (những |cái )?gì|cần mang|cần chuẩn bị|những giấy|tờ khai|mẫu đơn",
     ),
     (
         Section.WHERE,
@@ -49,7 +49,9 @@ _CUES: list[tuple[Section, str]] = [
     (Section.RESULT, r"kết quả|nhận được gì|được cấp gì"),
     (Section.LEGAL, r"căn cứ|luật nào|quy định nào|văn bản nào|nghị định|thông tư"),
 ]
-SECTION_CUES = [(section, re.compile(rf"\b({cue})\b")) for section, cue in _CUES]
+# Cues only as written: typed without diacritics, "tien" is also "tiên", "tiến", "tiện" ("ưu tiên", "tiến độ").
+_ACCENTED_ONLY_CUES = {Section.FEES: "|tiền"}
+SECTION_CUES = [(section, re.compile(rf"\b({cue}{_ACCENTED_ONLY_CUES.get(section, '')})\b")) for section, cue in _CUES]
 UNACCENTED_SECTION_CUES = [(section, re.compile(rf"\b({cue}|{fold(cue)})\b")) for section, cue in _CUES]
 
 SECTION_LEADS: dict[Section, str] = {
@@ -129,8 +131,17 @@ def answer_text(procedure: Procedure, section: Section | None, helpdesk: str) ->
         body = _overview(procedure)
     else:
         content = procedure.section_text(section)
+        steps = procedure.section_text(Section.STEPS)
         if content:
             body = SECTION_LEADS[section].format(name=procedure.name) + "\n" + _shorten(content, procedure.portal_url)
+        elif section is Section.DOCUMENTS and steps:
+            # A record without a list of papers may still say in its steps what to bring (the identity
+            # card's: the citizen's data come from the population database).
+            body = (
+                f"Cơ sở dữ liệu chưa có danh sách giấy tờ của thủ tục “{procedure.name}”; các bước thực hiện "
+                f"cho biết cần cung cấp gì:\n{_shorten(steps, procedure.portal_url)}\n"
+                f"Bạn xem thêm tại {procedure.portal_url} hoặc hỏi {helpdesk}."
+            )
         else:
             body = (
                 f"Cơ sở dữ liệu chưa có thông tin về {SECTION_TITLES[section].lower()} của thủ tục "

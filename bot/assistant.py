@@ -11,13 +11,14 @@ from bot.embedder import Embedder
 from bot.guidance import Guide, GuideBook
 from bot.guide_store import GuideStore
 from bot.index import SearchIndex, question_key
+from bot.name_markers import without_markers
 from bot.procedure import Detail, Procedure, Section
 from bot.question_parts import question_parts
 from bot.ranking import Ranker
 from bot.retriever import Candidate, Retriever, SearchResult
 from bot.settings import Settings
 from bot.store import LOW_CONFIDENCE, NOT_IN_CATALOGUE, KnowledgeStore
-from bot.text import MAX_QUESTION_CHARS, clean, looks_english, naming_words, normalize, words
+from bot.text import MAX_QUESTION_CHARS, clean, fold, looks_english, naming_words, normalize, words
 
 CLARIFY_CHOICES = 3
 SHORT_QUESTION_WORDS = 4  # words naming something; a question this short may name a family of procedures
@@ -65,10 +66,35 @@ def _without_level(procedure: Procedure) -> str:
     return _LEVEL_SUFFIX.sub("", procedure.name).casefold()
 
 
-def _level_variants(result: SearchResult) -> list[Candidate]:
-    """The top candidate and the candidates that are the same procedure at another level."""
-    name = _without_level(result.candidates[0].procedure)
+def _level_variants(result: SearchResult, of: Candidate | None = None) -> list[Candidate]:
+    """A candidate (by default the top one) and the candidates that are the same procedure at another level."""
+    name = _without_level((of or result.candidates[0]).procedure)
     return [c for c in result.candidates if _without_level(c.procedure) == name]
+
+
+def _ordinary_case(result: SearchResult) -> Candidate:
+    """The candidate to answer with: the top one, unless its name carries a special case ("cấp lại", "cấp
+    đổi", "xóa" …, see bot.name_markers) while the question asks for none, and the ordinary case of the same
+    procedure, a name with no special case that holds every other word of the top one's, is at least a quarter
+    as likely. "làm căn cước cần giấy tờ gì" ranked the card's reissue first, pulled up by the portal's
+    questions filed under it ("Nơi nào tiếp nhận hồ sơ làm thủ tục cấp, đổi, cấp lại thẻ Căn cước công dân?")."""
+    top = result.candidates[0]
+    if top.feature("marker_not_asked") == 0 or top.feature("marker_not_in_name") > 0:
+        return top
+    family = _name_words(without_markers(normalize(_without_level(top.procedure))))
+    ordinary = (
+        c
+        for c in result.candidates[1:]
+        if c.feature("marker_asked") == 0
+        and c.feature("marker_not_asked") == 0
+        and family <= _name_words(normalize(c.procedure.name))
+        and c.probability >= top.probability / 4
+    )
+    return next(ordinary, top)
+
+
+def _name_words(normalized_name: str) -> set[str]:
+    return {fold(w) for w in words(normalized_name)}
 
 
 def _richest(variants: list[Candidate]) -> Candidate:
@@ -200,7 +226,7 @@ class Assistant:
             return self._decline(result, confidence, log_unanswered)
         if unsure or asks_only or self._family_undecided(result):
             return self._clarify(result, confidence)
-        return self._answer(_richest(_level_variants(result)).procedure, section, confidence)
+        return self._answer(_richest(_level_variants(result, _ordinary_case(result))).procedure, section, confidence)
 
     def _with_other_procedures(self, reply: Reply, result: SearchResult, parts: list[str]) -> Reply:
         """The answer followed by the answers for the other procedures the question names (``parts``,
@@ -218,10 +244,11 @@ class Assistant:
     def _clarify(result: SearchResult, confidence: float) -> Reply:
         """Ask back with the best candidates, one per procedure whatever its level: a citizen cannot
         choose between "cấp lại thẻ căn cước" at the province and at the ministry, and two such
-        choices left out the ordinary "cấp thẻ căn cước" that "làm căn cước" most likely means."""
+        choices left out the ordinary "cấp thẻ căn cước" that "làm căn cước" most likely means. That
+        ordinary case comes first (see ``_ordinary_case``)."""
         choices: list[Choice] = []
         named: set[str] = set()
-        for candidate in result.candidates:
+        for candidate in [_ordinary_case(result), *result.candidates]:
             name = _without_level(candidate.procedure)
             if name in named:
                 continue

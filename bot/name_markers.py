@@ -103,3 +103,11 @@ def name_markers(normalized_name: str) -> frozenset[str]:
 def question_markers(normalized_question: str) -> frozenset[str]:
     """The markers a (normalised) question asks for."""
     return _markers(normalized_question, _IN_QUESTIONS)
+
+
+def without_markers(normalized_name: str) -> str:
+    """The name without its markers' phrases: "cấp lại thẻ căn cước" → "thẻ căn cước"."""
+    text = " ".join(words(normalized_name))
+    for _, pattern in _IN_NAMES:
+        text = pattern.sub(" ", text)
+    return text

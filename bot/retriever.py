@@ -22,7 +22,7 @@ from bot.name_markers import name_markers, question_markers
 from bot.procedure import Procedure, by_national_code
 from bot.ranking import FEATURES, Ranker, long_share
 from bot.siblings import sibling_signals
-from bot.text import fold, naming_words, normalize, with_official_terms, words
+from bot.text import fold, naming_words, normalize, with_official_terms, without_peoples_committee, words
 
 DEPTH = 300  # entries read from each signal
 POOL = 30  # procedures taken from each signal's ranking
@@ -149,7 +149,7 @@ class Retriever:
     def search(self, question: str, k: int = 10, exclude_faq: int | None = None) -> SearchResult:
         """Rank procedures for a question; ``exclude_faq`` leaves one FAQ entry out (training)."""
         normalized = normalize(question)
-        search_text = with_official_terms(normalized)
+        search_text = with_official_terms(without_peoples_committee(normalized))
         query_weight = self.index.lexical.query_weight(search_text)
         lexical_scores = self.index.lexical.scores(search_text)
         query_vector = self.embedder.queries([search_text])[0]

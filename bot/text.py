@@ -205,10 +205,12 @@ COLLOQUIAL_TERMS: dict[str, str] = {
     "lương hưu": "hưởng lương hưu",
     "rút bảo hiểm": "hưởng bảo hiểm xã hội một lần",
     "lãnh thất nghiệp": "hưởng trợ cấp thất nghiệp",
+    "mất việc": "hưởng trợ cấp thất nghiệp",
     "tiền tuất": "chế độ tử tuất",
     "người già": "người cao tuổi trợ cấp xã hội",
     "thương binh": "người có công",
     "liệt sĩ": "người có công",
+    "nước ngầm": "nước dưới đất",
     "xây nhà": "giấy phép xây dựng nhà ở riêng lẻ",
     "sửa nhà": "giấy phép xây dựng sửa chữa cải tạo",
 }
@@ -307,6 +309,29 @@ _COLLOQUIAL = [
     (re.compile(rf"\b({re.escape(term)}|{re.escape(fold(term))})\b"), official)
     for term, official in COLLOQUIAL_TERMS.items()
 ]
+
+
+# "tại / ở / lên … ủy ban nhân dân (cấp) xã": where the citizen goes, not which procedure. Left in,
+# its four syllables matched the few names that say which UBND decides ("Thẩm định dự án … do UBND tỉnh"), and
+# "chứng thực chữ ký tại ubnd xã" was asked back with those. The preposition and the level stay.
+_PLACE_PREPOSITIONS = frozenset("tai o len ra den toi".split())
+_PEOPLES_COMMITTEE = ["uy", "ban", "nhan", "dan"]
+
+
+def without_peoples_committee(normalized_text: str) -> str:
+    """The text without "ủy ban nhân dân (cấp)" where it follows a preposition of place."""
+    asked = words(normalized_text)
+    folded = [fold(w) for w in asked]
+    keep = []
+    i = 0
+    while i < len(asked):
+        after = i + len(_PEOPLES_COMMITTEE)
+        if i and folded[i - 1] in _PLACE_PREPOSITIONS and folded[i:after] == _PEOPLES_COMMITTEE:
+            i = after + (after < len(asked) and folded[after] == "cap")
+            continue
+        keep.append(asked[i])
+        i += 1
+    return normalized_text if len(keep) == len(asked) else " ".join(keep)
 
 
 def with_official_terms(normalized_text: str) -> str:

@@ -54,6 +54,14 @@ def last_line(text: str) -> str:
         ("điều kiện đăng ký thường trú", Section.CONDITIONS),
         ("đăng ký tạm trú", None),
         ("hộ chiếu", None),
+        ("dạ đăng ký tạm trú thì mang theo cái gì ạ", Section.DOCUMENTS),
+        ("tien lam ho chieu", Section.FEES),
+        ("tiền làm hộ chiếu", Section.FEES),
+        # A benefit named "… phí" is asked for, not a fee; "tien" in "uu tien" is no money.
+        ("tro cap mai tang phi cho nguoi cao tuoi", None),
+        ("hỗ trợ học phí cho con hộ nghèo", None),
+        ("chung nhan con thuong binh de duoc uu tien", None),
+        ("xem tien do ho so", None),
     ],
 )
 def test_detect_section(question: str, section: Section | None) -> None:
@@ -132,6 +140,17 @@ def test_missing_section_says_so_and_invents_nothing(procedures: dict[str, Proce
     assert "Bước" not in text
     assert p.portal_url in text and "ma_thu_tuc=1.001193" in text
     assert HELPDESK in text
+    assert last_line(text).startswith("Nguồn:")
+
+
+def test_missing_documents_are_told_through_the_steps(procedures: dict[str, Procedure]) -> None:
+    """A record without a list of papers (the identity card's: the data come from the population database)
+    answers "what do I need" with its steps, saying the list is missing."""
+    p = replace(procedures["1.004194"], documents=[])
+    text = answer_text(p, Section.DOCUMENTS, HELPDESK)
+    assert "chưa có danh sách giấy tờ" in text
+    assert p.steps[0] in text
+    assert p.portal_url in text and HELPDESK in text
     assert last_line(text).startswith("Nguồn:")
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.name_markers import name_markers, question_markers
+from bot.name_markers import name_markers, question_markers, without_markers
 from bot.text import normalize
 
 
@@ -55,3 +55,8 @@ def test_losing_is_not_taking_time_or_dying() -> None:
 def test_an_accented_syllable_must_match_exactly() -> None:
     assert "exchange" not in asked("đợi lâu quá")  # "đợi" (wait) is not "đổi"
     assert "exchange" in asked("doi cccd")  # typed without diacritics it may be "đổi"
+
+
+def test_a_name_without_its_markers_keeps_the_rest() -> None:
+    assert without_markers(normalize("Cấp lại thẻ căn cước")).split() == ["thẻ", "căn", "cước"]
+    assert without_markers(normalize("Xóa đăng ký tàu cá")).split() == ["đăng", "ký", "tàu", "cá"]

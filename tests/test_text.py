@@ -16,6 +16,7 @@ from bot.text import (
     looks_english,
     normalize,
     with_official_terms,
+    without_peoples_committee,
 )
 
 # Every Vietnamese vowel with every tone, in both cases, plus đ and the consonants.
@@ -261,6 +262,8 @@ def test_fold_of_vietnamese_text_is_ascii_of_the_same_length(text: str) -> None:
         ("xin giấy độc thân", "xác nhận tình trạng hôn nhân"),
         ("lam giay khai sanh o dau", "khai sinh"),  # the southern spelling
         ("ông mất rồi làm báo tử ở đâu", "khai tử"),
+        ("ho tro nguoi lao dong mat viec", "trợ cấp thất nghiệp"),
+        ("xin giấy phép khai thác nước ngầm", "nước dưới đất"),
     ],
 )
 def test_everyday_words_gain_their_official_terms(question: str, official: str) -> None:
@@ -289,3 +292,20 @@ def test_official_terms_are_not_added_to_unrelated_text() -> None:
 )
 def test_a_question_in_english_is_told_from_vietnamese_without_diacritics(text: str, english: bool) -> None:
     assert looks_english(text) is english
+
+
+@pytest.mark.parametrize(
+    ("question", "kept"),
+    [
+        ("chung thuc chu ky tai ubnd xa", "chung thuc chu ky tai xa"),
+        ("nộp ở Ủy ban nhân dân cấp huyện", "nộp ở huyện"),
+        ("lên uỷ ban nhân dân phường", "lên phường"),
+    ],
+)
+def test_the_peoples_committee_where_one_goes_is_left_out(question: str, kept: str) -> None:
+    assert without_peoples_committee(normalize(question)) == kept
+
+
+def test_the_peoples_committee_as_a_subject_stays() -> None:
+    text = normalize("ubnd xã có chứng thực hợp đồng không")
+    assert without_peoples_committee(text) == text
