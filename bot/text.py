@@ -207,6 +207,7 @@ COLLOQUIAL_TERMS: dict[str, str] = {
     "lãnh thất nghiệp": "hưởng trợ cấp thất nghiệp",
     "mất việc": "hưởng trợ cấp thất nghiệp",
     "tiền tuất": "chế độ tử tuất",
+    "bệnh binh": "người có công",
     "người già": "người cao tuổi trợ cấp xã hội",
     "thương binh": "người có công",
     "liệt sĩ": "người có công",

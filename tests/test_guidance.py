@@ -84,6 +84,13 @@ def guides() -> GuideBook:
         ("bố tôi bị nhiễm chất độc da cam có được hưởng chế độ gì không", "agent_orange"),
         # Got the temporary building permit's conditions.
         ("xây nhà trên đất nông nghiệp được không", "land_use_change_to_residential"),
+        # Not answered: the paper household book is gone since 2023.
+        ("cap lai so ho khau", "household_book"),
+        ("sổ hộ khẩu giấy còn dùng được không", "household_book"),
+        ("chưa có sổ hộ khẩu thì làm sao", "household_book"),  # not a first land certificate
+        # Called off-topic, and a soldier's family's hardship allowance at 0.71.
+        ("nhà bị sập do bão có được hỗ trợ không", "disaster_housing_support"),
+        ("xin trợ cấp khó khăn đột xuất do cháy nhà", "disaster_housing_support"),
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -141,7 +148,8 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         "ghi vào sổ hộ tịch việc ly hôn ở nước ngoài",
         "đăng ký xe máy mới mua",
         "đăng ký xe mất bao lâu",  # "mất" is time here
-        "chưa có sổ hộ khẩu thì làm sao",
+        "xin chứng thực bản sao sổ hộ khẩu",  # a certified copy is a procedure
+        "xây nhà bị đổ",
         "chưa có sổ bảo hiểm xã hội",
         "chưa có hồ sơ gốc",  # "hồ sơ" folds to "ho so", not "sổ"
         "đăng ký xe đổi chủ",
@@ -178,6 +186,8 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "merit_housing_support",
         "agent_orange",
         "divorce",
+        "household_book",
+        "disaster_housing_support",
     }
     for guide in guides.guides:
         last_line = guide.text().splitlines()[-1]
