@@ -22,6 +22,7 @@ from bot.name_markers import name_markers, question_markers
 from bot.procedure import Procedure, by_national_code
 from bot.ranking import FEATURES, Ranker, long_share
 from bot.siblings import sibling_signals
+from bot.spelling import Speller
 from bot.text import fold, naming_words, normalize, with_official_terms, without_peoples_committee, words
 
 DEPTH = 300  # entries read from each signal
@@ -134,6 +135,7 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.ranker = ranker
+        self.speller = Speller.of(index.lexical)
         self.procedures = {p.code: p for p in procedures if not p.retired}
         self.by_national_code = {c: p.code for c, p in by_national_code(self.procedures.values()).items()}
         self.by_national_code.update({code: code for code in self.procedures})
@@ -148,7 +150,7 @@ class Retriever:
 
     def search(self, question: str, k: int = 10, exclude_faq: int | None = None) -> SearchResult:
         """Rank procedures for a question; ``exclude_faq`` leaves one FAQ entry out (training)."""
-        normalized = normalize(question)
+        normalized = self.speller.correct(normalize(question))
         search_text = with_official_terms(without_peoples_committee(normalized))
         query_weight = self.index.lexical.query_weight(search_text)
         lexical_scores = self.index.lexical.scores(search_text)
