@@ -35,6 +35,21 @@ WAV_HEADER_BYTES = 44
 PEAK = 20000  # about -4 dBFS: loud enough for a phone line, with room left for μ-law
 
 
+@lru_cache(maxsize=1)
+def _espeak_engine() -> Any:
+    """The process's one pyttsx3 espeak engine, kept for good. pyttsx3 keeps an engine only while something
+    holds it, and a collected engine clears espeak's synthesis callback: collected late (from a reference
+    cycle) after a newer engine set its own, it leaves espeak calling nothing. A full test run once crashed
+    inside espeak's Synth (a segmentation fault); with one engine that cannot happen."""
+    try:
+        import pyttsx3
+    except ImportError as error:
+        raise SpeechEngineError(
+            f"Chưa cài pyttsx3: chạy `.venv/bin/pip install pyttsx3==2.99`. / pyttsx3 is not installed ({error})."
+        ) from error
+    return pyttsx3.init(driverName="espeak")
+
+
 class Synthesizer(Protocol):
     name: str
     sample_rate: int
@@ -64,14 +79,8 @@ class EspeakSynthesizer:
         # A first-order pre-emphasis keeps the consonants' high band audible once the line cuts at 3.4 kHz.
         self.pre_emphasis = pre_emphasis
         try:
-            import pyttsx3
-        except ImportError as error:
-            raise SpeechEngineError(
-                f"Chưa cài pyttsx3: chạy `.venv/bin/pip install pyttsx3==2.99`. / pyttsx3 is not installed ({error})."
-            ) from error
-        try:
             with _ESPEAK_LOCK:
-                self.engine: Any = pyttsx3.init(driverName="espeak")
+                self.engine: Any = _espeak_engine()
         except (OSError, RuntimeError) as error:
             raise SpeechEngineError(
                 "Không khởi động được espeak-ng: cài gói Debian `apt-get install espeak-ng`. "
