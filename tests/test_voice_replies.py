@@ -37,14 +37,21 @@ def test_neither(said: str) -> None:
     ["cho tôi gặp nhân viên", "gặp tổng đài viên", "nói chuyện với người thật", "tôi muốn gặp cán bộ",
      "cho tôi nói chuyện với nhân viên ạ",
      # How viet-asr heard espeak-ng's "cho tôi gặp nhân viên" on the line: the verb lost or garbled.
-     "cho tui nhân viên", "cho tôi nhặt nhân nhân viên"],
+     "cho tui nhân viên", "cho tôi nhặt nhân nhân viên", "cho tôi nhặt nho viên", "cho tui gặp nhơn viên"],
 )  # fmt: skip
 def test_asking_for_a_person(said: str) -> None:
     assert asks_for_a_person(said)
 
 
 @pytest.mark.parametrize(
-    "said", ["nhân viên y tế cần giấy tờ gì", "cho tôi hỏi về nhân viên y tế", "đăng ký khai sinh", "đúng rồi"]
+    "said",
+    [
+        "nhân viên y tế cần giấy tờ gì",
+        "cho tôi hỏi về nhân viên y tế",
+        "đăng ký khai sinh",
+        "đúng rồi",
+        "cho tôi hỏi thủ tục cho sinh viên",
+    ],
 )
 def test_a_question_that_names_staff_is_not_a_request_for_a_person(said: str) -> None:
     assert not asks_for_a_person(said)

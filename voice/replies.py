@@ -22,11 +22,12 @@ TAG_HEADS = frozenset({"đúng", "phải", "có", "xác"})
 FILLERS = frozenset({"ạ", "à", "ơi", "nhé", "nha", "nhỉ", "hả", "ha", "đó", "thế", "vậy"})
 
 # "Cho tôi <…> nhân viên" ending the utterance: the recogniser often loses or garbles the verb ("cho tôi gặp
-# nhân viên" → "cho tui nhân viên", "cho tôi nhặt nhân viên"). A bare "nhân viên" is not enough ("nhân viên
-# y tế cần giấy tờ gì" is a question), nor one inside a longer sentence ("cho tôi hỏi về nhân viên y tế").
+# nhân viên" → "cho tui nhân viên", "cho tôi nhặt nhân viên") and at times "nhân" too ("nhặt nho viên"; the
+# south says "nhơn viên"). A bare "nhân viên" is not enough ("nhân viên y tế cần giấy tờ gì" is a question),
+# nor one inside a longer sentence ("cho tôi hỏi về nhân viên y tế").
 PERSON_REQUEST = re.compile(
     r"\b(?:nguoi that|tong dai vien"
-    r"|(?:cho (?:toi|tui|em|minh|con)|gap)(?: \w+){0,3} (?:nhan vien|can bo)$)"
+    r"|(?:cho (?:toi|tui|em|minh|con)|gap)(?: \w+){0,3} (?:nh\w{0,3} vien|can bo)$)"
 )
 REPEAT_PHRASES = ("nhac lai", "lap lai", "noi lai", "nghe lai")
 SMS_PHRASES = ("tin nhan", "nhan tin", "sms", "gui chi tiet")
