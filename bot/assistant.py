@@ -75,7 +75,7 @@ def _level_variants(result: SearchResult, of: Candidate | None = None) -> list[C
 def _ordinary_case(result: SearchResult) -> Candidate:
     """The candidate to answer with: the top one, unless its name carries a special case ("cấp lại", "cấp
     đổi", "xóa" …, see bot.name_markers) while the question asks for none, and the ordinary case of the same
-    procedure, a name with no special case that holds every other word of the top one's, is at least a quarter
+    procedure, a name with no special case that holds every other word of the top one's, is at least an eighth
     as likely. "làm căn cước cần giấy tờ gì" ranked the card's reissue first, pulled up by the portal's
     questions filed under it ("Nơi nào tiếp nhận hồ sơ làm thủ tục cấp, đổi, cấp lại thẻ Căn cước công dân?")."""
     top = result.candidates[0]
@@ -88,7 +88,7 @@ def _ordinary_case(result: SearchResult) -> Candidate:
         if c.feature("marker_asked") == 0
         and c.feature("marker_not_asked") == 0
         and family <= _name_words(normalize(c.procedure.name))
-        and c.probability >= top.probability / 4
+        and c.probability >= top.probability / 8
     )
     return next(ordinary, top)
 
@@ -176,22 +176,30 @@ class Assistant:
         parts = question_parts(normalized)
         part_guides = [self.guides.match(part) for part in parts]
         if any(part_guides):
-            self._log_missing_procedure(question, [guide for guides in part_guides for guide in guides])
-            return self._part_by_part(question, parts, part_guides)
+            guides = [guide for guides in part_guides for guide in guides]
+            self._log_missing_procedure(question, guides)
+            return self._part_by_part(question, parts, part_guides) or _guide_reply(guides)
         result = self.retriever.search(question)
         reply = self.reply(result)
-        return self._with_other_procedures(reply, result, parts) if reply.kind == "answer" else reply
+        if reply.kind == "answer":
+            return self._with_other_procedures(reply, result, parts)
+        if parts and reply.kind in {"clarify", "abstain"}:
+            # Searched whole, "làm hộ chiếu và cccd" was only asked back about the card.
+            return self._part_by_part(question, parts, [[] for _ in parts]) or reply
+        return reply
 
     def _log_missing_procedure(self, question: str, guides: list[Guide]) -> None:
         """Log the question for staff when one of its guides stands in for a missing procedure (bot.guidance)."""
         if any(guide.not_in_catalogue for guide in guides):
             self.store.log_unanswered(question, NOT_IN_CATALOGUE, 1.0, [])
 
-    def _part_by_part(self, question: str, parts: list[str], part_guides: list[list[Guide]]) -> Reply:
-        """A question about several things, one of them answered by a guide ("làm sổ đỏ lần đầu và tách
-        thửa"): searched whole, it would get that case's wrong sibling, so each part is answered on its own,
-        with its guide or with its procedure when that is answered with confidence."""
+    def _part_by_part(self, question: str, parts: list[str], part_guides: list[list[Guide]]) -> Reply | None:
+        """A question about several things, answered part by part: a part with a guide ("làm sổ đỏ lần đầu và
+        tách thửa": searched whole, it would get that case's wrong sibling) by its guide, any other by its
+        procedure when that is answered with confidence. A part the assistant would ask back about adds its
+        question and choices after those answers. None when no part is answered."""
         replies: list[Reply] = []
+        asked_back: Reply | None = None
         for part, guides in zip(parts, part_guides, strict=True):
             reply = (
                 _guide_reply(guides)
@@ -200,7 +208,14 @@ class Assistant:
             )
             if reply.kind in {"guide", "answer"} and all(reply.text != r.text for r in replies):
                 replies.append(reply)
-        return replace(replies[0], text="\n\n".join(r.text for r in replies))  # a guided part is among them
+            elif reply.kind == "clarify" and reply.choices and asked_back is None:
+                asked_back = reply
+        if not replies:
+            return None
+        text = "\n\n".join(r.text for r in replies)
+        if asked_back is not None:
+            return replace(asked_back, text=f"{text}\n\n{asked_back.text}")
+        return replace(replies[0], text=text)
 
     def reply(self, result: SearchResult, log_unanswered: bool = True, asked_in: str | None = None) -> Reply:
         """Decide between answering, asking back and abstaining for a search result; an answer is about

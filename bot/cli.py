@@ -33,7 +33,7 @@ def cmd_build_model(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.guide_store import seed_shipped_guides
-    from bot.ingest import load_faqs, load_procedures
+    from bot.ingest import load_faq_codes, load_faqs, load_procedures
     from bot.migrations import migrate
     from bot.staff.history import ProcedureHistory
     from bot.store import KnowledgeStore
@@ -49,7 +49,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     edited = ProcedureHistory(store).edited_codes()
     loaded = load_procedures(settings.shared_data_dir, settings.curated_dir, settings.aliases_file)
     procedures = store.upsert_procedures(p for p in loaded if p.code not in edited)
-    faqs = store.upsert_faqs(load_faqs(settings.shared_data_dir))
+    faqs = store.upsert_faqs(load_faqs(settings.shared_data_dir, load_faq_codes(settings.faq_codes_file)))
     guides = seed_shipped_guides(settings.database_url, settings.guidance_file)
     print(f"Imported {procedures} procedures and {faqs} FAQ entries: {json.dumps(store.counts(), ensure_ascii=False)}")
     print(f"Guides: {guides.added} added, {guides.refreshed} refreshed from {settings.guidance_file.name}.")

@@ -323,18 +323,37 @@ def is_held_out(faq_id: int) -> bool:
     return digest[0] * 100 // 256 < HELD_OUT_PERCENT
 
 
-def load_faqs(data_dir: Path) -> Iterator[Faq]:
+def load_faq_codes(path: Path) -> dict[int, list[str]]:
+    """Codes an FAQ question also concerns that the portal did not list ({"<faq_id>": ["<code>", …]}); no file
+    means none. A held-out question's codes are the evaluation's labels: they stay as the portal gave them."""
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not all(
+        isinstance(codes, list) and all(isinstance(c, str) for c in codes) for codes in data.values()
+    ):
+        raise ValueError(f"{path}: expected an object mapping FAQ ids to lists of procedure codes")
+    extra = {int(faq_id): [c.strip() for c in codes] for faq_id, codes in data.items()}
+    held_out = sorted(faq_id for faq_id in extra if is_held_out(faq_id))
+    if held_out:
+        raise ValueError(f"{path}: held-out FAQ questions keep the portal's codes: {held_out}")
+    return extra
+
+
+def load_faqs(data_dir: Path, extra_codes: dict[int, list[str]] | None = None) -> Iterator[Faq]:
+    """The portal's FAQ, each question with its codes and the ``extra_codes`` listed for it."""
     with (data_dir / "faq" / "portal_faq.jsonl").open(encoding="utf-8") as f:
         for line in f:
             row = json.loads(line)
+            faq_id = int(row["faq_id"])
             yield Faq(
-                faq_id=int(row["faq_id"]),
+                faq_id=faq_id,
                 question=clean(row["question"]),
                 answer=clean(row["official_answer"]),
-                codes=list(row["tthc_codes"]),
+                codes=list(dict.fromkeys([*row["tthc_codes"], *(extra_codes or {}).get(faq_id, [])])),
                 ministry=clean(row.get("ministry", "")),
                 url=row.get("url", ""),
-                held_out=is_held_out(int(row["faq_id"])),
+                held_out=is_held_out(faq_id),
             )
 
 

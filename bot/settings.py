@@ -48,6 +48,8 @@ class Settings:
     fee_policies_file: Path = REPO_ROOT / "knowledge" / "fee_policies.json"
     # Everyday names of procedures ({"<code>": ["tên gọi khác", ...]}), merged into their aliases at ingest.
     aliases_file: Path = REPO_ROOT / "knowledge" / "aliases.json"
+    # Codes a portal FAQ question also concerns that the portal did not list ({"<faq_id>": ["<code>", ...]}).
+    faq_codes_file: Path = REPO_ROOT / "knowledge" / "faq_codes.json"
     # General guidance (submitting online, by post) and the common cases the catalogue lacks: see bot.guidance.
     guidance_file: Path = REPO_ROOT / "knowledge" / "guidance.json"
     # The scale-out configuration: Redis shared by the workers (rate limits, published index version).
@@ -79,6 +81,7 @@ class Settings:
             ranker_file=_path(env, "CITIZENBOT_RANKER", REPO_ROOT / "knowledge" / "ranker.json"),
             fee_policies_file=_path(env, "CITIZENBOT_FEE_POLICIES", REPO_ROOT / "knowledge" / "fee_policies.json"),
             aliases_file=_path(env, "CITIZENBOT_ALIASES", REPO_ROOT / "knowledge" / "aliases.json"),
+            faq_codes_file=_path(env, "CITIZENBOT_FAQ_CODES", REPO_ROOT / "knowledge" / "faq_codes.json"),
             guidance_file=_path(env, "CITIZENBOT_GUIDANCE", REPO_ROOT / "knowledge" / "guidance.json"),
             fixed_now=_datetime(env, "CITIZENBOT_NOW"),
             redis_url=env.get("CITIZENBOT_REDIS_URL") or None,

@@ -15,6 +15,7 @@ from bot.ingest import (
     is_held_out,
     load_aliases,
     load_curated,
+    load_faq_codes,
     load_faqs,
     load_procedures,
     merge_aliases,
@@ -155,6 +156,25 @@ def test_faq_split_is_a_stable_fifth(shared_data: Path) -> None:
     again = {f.faq_id for f in load_faqs(shared_data) if f.held_out}
     assert again == held_out
     assert all(is_held_out(i) == (i in held_out) for i in (f.faq_id for f in first))
+
+
+def test_codes_an_faq_question_also_concerns_are_added_but_never_to_held_out_ones(
+    shared_data: Path, real_settings: Settings, tmp_path: Path
+) -> None:
+    """"Nơi nào tiếp nhận hồ sơ làm thủ tục cấp, đổi, cấp lại thẻ Căn cước công dân?" is filed under the
+    card's reissue only, and pulled "làm căn cước" to it."""
+    extra = load_faq_codes(real_settings.faq_codes_file)
+    assert extra[19370] == ["2.000200", "2.001195"]
+    faqs = {f.faq_id: f for f in load_faqs(shared_data, extra)}
+    portal = next(f for f in load_faqs(shared_data) if f.faq_id == 19370).codes
+    assert "2.001194" in portal and "2.000200" not in portal
+    assert faqs[19370].codes == [*portal, "2.000200", "2.001195"]  # the portal's first, each once
+    assert load_faq_codes(tmp_path / "missing.json") == {}
+    held_out = next(f.faq_id for f in faqs.values() if f.held_out)
+    labels = tmp_path / "faq_codes.json"
+    labels.write_text(json.dumps({str(held_out): ["1.000001"]}), encoding="utf-8")
+    with pytest.raises(ValueError, match=str(held_out)):
+        load_faq_codes(labels)
 
 
 def test_richer_records_keep_the_catalogue_popularity(merged: dict[str, Procedure], shared_data: Path) -> None:
