@@ -131,10 +131,9 @@ def answer_text(procedure: Procedure, section: Section | None, helpdesk: str) ->
         body = _overview(procedure)
     else:
         content = procedure.section_text(section)
-        steps = procedure.section_text(Section.STEPS)
         if content:
             body = SECTION_LEADS[section].format(name=procedure.name) + "\n" + _shorten(content, procedure.portal_url)
-        elif section is Section.DOCUMENTS and steps:
+        elif section is Section.DOCUMENTS and (steps := procedure.section_text(Section.STEPS)):
             # A record without a list of papers may still say in its steps what to bring (the identity
             # card's: the citizen's data come from the population database).
             body = (

@@ -72,31 +72,6 @@ def _level_variants(result: SearchResult, of: Candidate | None = None) -> list[C
     return [c for c in result.candidates if _without_level(c.procedure) == name]
 
 
-def _ordinary_case(result: SearchResult) -> Candidate:
-    """The candidate to answer with: the top one, unless its name carries a special case ("cấp lại", "cấp
-    đổi", "xóa" …, see bot.name_markers) while the question asks for none, and the ordinary case of the same
-    procedure, a name with no special case that holds every other word of the top one's, is at least an eighth
-    as likely. "làm căn cước cần giấy tờ gì" ranked the card's reissue first, pulled up by the portal's
-    questions filed under it ("Nơi nào tiếp nhận hồ sơ làm thủ tục cấp, đổi, cấp lại thẻ Căn cước công dân?")."""
-    top = result.candidates[0]
-    if top.feature("marker_not_asked") == 0 or top.feature("marker_not_in_name") > 0:
-        return top
-    family = _name_words(without_markers(normalize(_without_level(top.procedure))))
-    ordinary = (
-        c
-        for c in result.candidates[1:]
-        if c.feature("marker_asked") == 0
-        and c.feature("marker_not_asked") == 0
-        and family <= _name_words(normalize(c.procedure.name))
-        and c.probability >= top.probability / 8
-    )
-    return next(ordinary, top)
-
-
-def _name_words(normalized_name: str) -> set[str]:
-    return {fold(w) for w in words(normalized_name)}
-
-
 def _richest(variants: list[Candidate]) -> Candidate:
     """The variant to answer from: of those the ranking finds at least half as likely as the top one (a
     question naming a level leaves the others far behind), the most detailed record, then the most used.
@@ -241,7 +216,30 @@ class Assistant:
             return self._decline(result, confidence, log_unanswered)
         if unsure or asks_only or self._family_undecided(result):
             return self._clarify(result, confidence)
-        return self._answer(_richest(_level_variants(result, _ordinary_case(result))).procedure, section, confidence)
+        return self._answer(
+            _richest(_level_variants(result, self._ordinary_case(result))).procedure, section, confidence
+        )
+
+    def _ordinary_case(self, result: SearchResult) -> Candidate:
+        """The candidate to answer with: the top one, unless its name carries a special case ("cấp lại", "cấp
+        đổi", "xóa" …, see bot.name_markers) while the question asks for none, and the ordinary case of the
+        same procedure, a name with no special case that holds every other word of the top one's, is at least
+        an eighth as likely. "làm căn cước cần giấy tờ gì" ranked the card's reissue first, pulled up by the
+        portal's questions filed under it ("Nơi nào tiếp nhận hồ sơ làm thủ tục cấp, đổi, cấp lại thẻ Căn cước
+        công dân?")."""
+        top = result.candidates[0]
+        if top.feature("marker_not_asked") == 0 or top.feature("marker_not_in_name") > 0:
+            return top
+        family = {fold(w) for w in words(without_markers(normalize(_without_level(top.procedure))))}
+        ordinary = (
+            c
+            for c in result.candidates[1:]
+            if c.feature("marker_asked") == 0
+            and c.feature("marker_not_asked") == 0
+            and family <= self.retriever.name_words(c.procedure.code)
+            and c.probability >= top.probability / 8
+        )
+        return next(ordinary, top)
 
     def _with_other_procedures(self, reply: Reply, result: SearchResult, parts: list[str]) -> Reply:
         """The answer followed by the answers for the other procedures the question names (``parts``,
@@ -255,15 +253,14 @@ class Assistant:
                 texts.append(part_reply.text)
         return replace(reply, text="\n\n".join(texts)) if len(texts) > 1 else reply
 
-    @staticmethod
-    def _clarify(result: SearchResult, confidence: float) -> Reply:
+    def _clarify(self, result: SearchResult, confidence: float) -> Reply:
         """Ask back with the best candidates, one per procedure whatever its level: a citizen cannot
         choose between "cấp lại thẻ căn cước" at the province and at the ministry, and two such
         choices left out the ordinary "cấp thẻ căn cước" that "làm căn cước" most likely means. That
         ordinary case comes first (see ``_ordinary_case``)."""
         choices: list[Choice] = []
         named: set[str] = set()
-        for candidate in [_ordinary_case(result), *result.candidates]:
+        for candidate in [self._ordinary_case(result), *result.candidates]:
             name = _without_level(candidate.procedure)
             if name in named:
                 continue

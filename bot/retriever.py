@@ -203,6 +203,10 @@ class Retriever:
                     signal.add(code, entry.kind, score / scale if scale else 0.0)
         return signal
 
+    def name_words(self, code: str) -> frozenset[str]:
+        """The folded syllables of a procedure's (normalised) name."""
+        return self._terms(code).words
+
     def _terms(self, code: str) -> _NameTerms:
         if code not in self._name_terms:
             self._name_terms[code] = _NameTerms.of(self.procedures[code])
