@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.procedure import SECTION_TITLES, Detail, Procedure, Section
+from bot.province import local_note
 from bot.text import fold, has_diacritics, normalize
 
 MAX_LINES = 10
@@ -120,13 +121,14 @@ def _overview(procedure: Procedure) -> str:
 
 
 def answer_text(procedure: Procedure, section: Section | None, helpdesk: str) -> str:
-    """The answer for one procedure, ending with its citation."""
+    """The answer for one procedure, ending with its citation (a name-only record: with where to read more)."""
+    note = local_note(procedure.name)
     if procedure.detail is Detail.CATALOG:
         body = (
             f"Thủ tục “{procedure.name}” (mã {procedure.code}) chưa có hướng dẫn chi tiết trong cơ sở dữ liệu "
             f"của trợ lý. Bạn xem hướng dẫn đầy đủ tại {procedure.portal_url} hoặc hỏi {helpdesk}."
         )
-        return body
+        return body + (" " + note if note else "")
     if section is None or section is Section.OVERVIEW:
         body = _overview(procedure)
     else:
@@ -146,7 +148,7 @@ def answer_text(procedure: Procedure, section: Section | None, helpdesk: str) ->
                 f"Cơ sở dữ liệu chưa có thông tin về {SECTION_TITLES[section].lower()} của thủ tục "
                 f"“{procedure.name}”. Bạn xem tại {procedure.portal_url} hoặc hỏi {helpdesk}."
             )
-    return body + "\n" + citation(procedure)
+    return body + "\n" + (note + "\n" if note else "") + citation(procedure)
 
 
 def clarify_text(names: list[str]) -> str:

@@ -59,6 +59,7 @@ def load_retriever(settings: Settings, embedder: Embedder | None = None, ranker:
         store.procedures(),
         embedder or Embedder(settings.model_dir),
         ranker or Ranker.load(settings.ranker_file),
+        settings.provinces,
     )
 
 
@@ -132,7 +133,8 @@ class Assistant:
         """Put a published index version in service, with the procedures and guides as stored now.
         Each is one attribute assignment, so a question in flight finishes on what it started with."""
         self.guides = GuideStore(self.store.engine).book()
-        self.retriever = Retriever(index, procedures, self.retriever.embedder, self.retriever.ranker)
+        old = self.retriever
+        self.retriever = Retriever(index, procedures, old.embedder, old.ranker, old.provinces)
 
     def search(self, question: str) -> SearchResult:
         return self.retriever.search(clean(question)[:MAX_QUESTION_CHARS])

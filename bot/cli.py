@@ -426,7 +426,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.func(args, Settings.from_env()))
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # a malformed CITIZENBOT_* variable
+        print(f"citizenbot: {error}", file=sys.stderr)
+        return 2
+    return int(args.func(args, settings))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from bot.embedder import Embedder
 from bot.index import SearchIndex
 from bot.name_markers import name_markers, question_markers
 from bot.procedure import Procedure, by_national_code
+from bot.province import runs_here
 from bot.ranking import FEATURES, Ranker, long_share
 from bot.siblings import sibling_signals
 from bot.spelling import Speller
@@ -131,12 +132,21 @@ class _Question:
 
 
 class Retriever:
-    def __init__(self, index: SearchIndex, procedures: Sequence[Procedure], embedder: Embedder, ranker: Ranker) -> None:
+    def __init__(
+        self,
+        index: SearchIndex,
+        procedures: Sequence[Procedure],
+        embedder: Embedder,
+        ranker: Ranker,
+        provinces: frozenset[str] = frozenset(),
+    ) -> None:
+        """``provinces``: the deployment's (see bot.province); other provinces' own procedures are not served."""
         self.index = index
         self.embedder = embedder
         self.ranker = ranker
+        self.provinces = provinces
         self.speller = Speller.of(index.lexical)
-        self.procedures = {p.code: p for p in procedures if not p.retired}
+        self.procedures = {p.code: p for p in procedures if not p.retired and runs_here(p.name, provinces)}
         self.by_national_code = {c: p.code for c, p in by_national_code(self.procedures.values()).items()}
         self.by_national_code.update({code: code for code in self.procedures})
         top = max((p.popularity for p in self.procedures.values()), default=0)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from bot.province import parse_provinces
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The province's local time, for dates told to citizens (Vietnam keeps no daylight saving time).
@@ -60,6 +62,8 @@ class Settings:
     # Rate limits on the public routes, "requests/seconds" per client IP and per conversation.
     rate_limit_client: str = "600/60"
     rate_limit_conversation: str = "120/60"
+    # The deployment's province and those merged into it (CITIZENBOT_PROVINCE, see bot.province); none: any.
+    provinces: frozenset[str] = frozenset()
     # A fixed "now" (dossier deadlines, lockouts, fee validity) for demos and end-to-end tests.
     fixed_now: datetime | None = None
 
@@ -83,6 +87,7 @@ class Settings:
             aliases_file=_path(env, "CITIZENBOT_ALIASES", REPO_ROOT / "knowledge" / "aliases.json"),
             faq_codes_file=_path(env, "CITIZENBOT_FAQ_CODES", REPO_ROOT / "knowledge" / "faq_codes.json"),
             guidance_file=_path(env, "CITIZENBOT_GUIDANCE", REPO_ROOT / "knowledge" / "guidance.json"),
+            provinces=parse_provinces(env.get("CITIZENBOT_PROVINCE", "")),
             fixed_now=_datetime(env, "CITIZENBOT_NOW"),
             redis_url=env.get("CITIZENBOT_REDIS_URL") or None,
             redis_prefix=env.get("CITIZENBOT_REDIS_PREFIX", "citizenbot:"),

@@ -180,6 +180,13 @@ def test_catalogue_only_procedure_points_to_the_portal(
     assert "Bước" not in text and "đồng" not in text and "ngày làm việc" not in text
 
 
+@pytest.mark.parametrize("code", ["1.000894", "1.004194"])
+def test_a_province_own_procedure_is_told_as_such(procedures: dict[str, Procedure], code: str) -> None:
+    local = replace(procedures[code], name=procedures[code].name + " trên địa bàn tỉnh Thanh Hóa")
+    assert "Thủ tục này chỉ áp dụng ở Thanh Hóa." in answer_text(local, Section.FEES, HELPDESK)
+    assert "chỉ áp dụng ở" not in answer_text(procedures[code], Section.FEES, HELPDESK)
+
+
 def test_long_sections_are_cut_to_a_screen_with_a_link(procedures: dict[str, Procedure]) -> None:
     many = [Document(f"Giấy tờ số {i}", "01 bản sao") for i in range(1, 31)]
     p = replace(procedures["1.004194"], documents=many)

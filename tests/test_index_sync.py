@@ -95,3 +95,13 @@ def test_an_unreadable_version_leaves_the_worker_serving_its_own(
     assert serving.retriever.index.version == version
     assert "still serving " + version in caplog.text
     assert serving.ask("đăng ký tạm trú").kind in {"answer", "clarify"}
+
+
+def test_a_new_index_is_served_for_the_deployment_province(
+    index_dir: Path, store: KnowledgeStore, retriever: Retriever, constant_confidence: Callable[..., ConfidenceModel]
+) -> None:
+    nghe_an = frozenset({"Nghệ An"})
+    own = Retriever(SearchIndex.load(index_dir), store.procedures(), retriever.embedder, retriever.ranker, nghe_an)
+    assistant = Assistant(store, own, constant_confidence(0.99), HELPDESK)
+    assistant.serve(SearchIndex.load(index_dir), store.procedures())
+    assert assistant.retriever is not own and assistant.retriever.provinces == nghe_an

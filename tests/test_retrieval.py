@@ -170,9 +170,15 @@ def retriever_over(
     embedder: Embedder,
     real_settings: Settings,
     new_store: Callable[[str], KnowledgeStore],
+    provinces: frozenset[str] = frozenset(),
 ) -> Retriever:
-    """A retriever over only these procedures, with the real ranker."""
-    settings = replace(real_settings, database_url=f"sqlite:///{tmp_path / 'kb.db'}", index_dir=tmp_path / "index")
+    """A retriever over only these procedures, with the real ranker, for a deployment in ``provinces``."""
+    settings = replace(
+        real_settings,
+        database_url=f"sqlite:///{tmp_path / 'kb.db'}",
+        index_dir=tmp_path / "index",
+        provinces=provinces,
+    )
     store = new_store(settings.database_url)
     store.upsert_procedures(procedures)
     SearchIndex.build(build_entries(store.procedures(), store.faqs()), embedder).save(settings.index_dir)
@@ -228,3 +234,21 @@ def test_siblings_are_told_apart_by_the_markers_the_question_asks_for(
     asked_again = {c.procedure.code: c for c in retriever.search("lam lai giay dang ky tau ca").candidates}
     assert asked_again[renew.code].feature("marker_asked") == 1.0
     assert asked_again[register.code].feature("marker_not_in_name") == 0.5
+
+
+def test_a_deployment_does_not_serve_another_province_own_procedures(
+    tmp_path: Path, embedder: Embedder, real_settings: Settings, new_store: Callable[[str], KnowledgeStore]
+) -> None:
+    # The catalogue's dyke permit of Thanh Hóa answered "xin giấy phép đào ao" anywhere.
+    dyke = Procedure("1.006669", "Cấp Giấy phép để vật liệu, đào ao, giếng ở bãi sông trên địa bàn tỉnh Thanh Hóa.")
+    fishing = Procedure("1.004359", "Cấp, cấp lại giấy phép khai thác thủy sản", popularity=500)
+    question = "xin giấy phép đào ao ở bãi sông"
+
+    def served_in(provinces: frozenset[str]) -> list[str]:
+        retriever = retriever_over([dyke, fishing], tmp_path, embedder, real_settings, new_store, provinces)
+        assert retriever.provinces == provinces
+        return top_codes(retriever, question)
+
+    assert served_in(frozenset())[0] == dyke.code  # no province set: every procedure, told as local when answered
+    assert served_in(frozenset({"Thanh Hóa"}))[0] == dyke.code
+    assert dyke.code not in served_in(frozenset({"Nghệ An"}))
