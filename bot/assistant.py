@@ -157,12 +157,18 @@ class Assistant:
             self._log_missing_procedure(question, guides)
             return self._part_by_part(question, parts, part_guides) or _guide_reply(guides)
         result = self.retriever.search(question)
-        reply = self.reply(result)
+        # A question in several parts goes to the staff's unanswered queue only if none of its parts is
+        # answered; otherwise the parts not answered go there (see _part_by_part).
+        reply = self.reply(result, log_unanswered=not parts)
         if reply.kind == "answer":
             return self._with_other_procedures(reply, result, parts)
         if parts and reply.kind in {"clarify", "abstain"}:
             # Searched whole, "làm hộ chiếu và cccd" was only asked back about the card.
-            return self._part_by_part(question, parts, [[] for _ in parts]) or reply
+            by_part = self._part_by_part(question, parts, [[] for _ in parts])
+            if by_part is not None:
+                return by_part
+            if reply.kind == "abstain":
+                self._log_unanswered(result, reply.confidence)
         return reply
 
     def _log_missing_procedure(self, question: str, guides: list[Guide]) -> None:
@@ -174,21 +180,27 @@ class Assistant:
         """A question about several things, answered part by part: a part with a guide ("làm sổ đỏ lần đầu và
         tách thửa": searched whole, it would get that case's wrong sibling) by its guide, any other by its
         procedure when that is answered with confidence. A part the assistant would ask back about adds its
-        question and choices after those answers. None when no part is answered."""
+        question and choices after those answers. None when no part is answered; otherwise the parts
+        declined are logged for staff, each as asked."""
         replies: list[Reply] = []
         asked_back: Reply | None = None
+        declined: list[tuple[SearchResult, float]] = []
         for part, guides in zip(parts, part_guides, strict=True):
-            reply = (
-                _guide_reply(guides)
-                if guides
-                else self.reply(self.retriever.search(part), log_unanswered=False, asked_in=question)
-            )
+            if guides:
+                reply = _guide_reply(guides)
+            else:
+                result = self.retriever.search(part)
+                reply = self.reply(result, log_unanswered=False, asked_in=question)
+                if reply.kind == "abstain":
+                    declined.append((result, reply.confidence))
             if reply.kind in {"guide", "answer"} and all(reply.text != r.text for r in replies):
                 replies.append(reply)
             elif reply.kind == "clarify" and reply.choices and asked_back is None:
                 asked_back = reply
         if not replies:
             return None
+        for result, confidence in declined:
+            self._log_unanswered(result, confidence)
         text = "\n\n".join(r.text for r in replies)
         if asked_back is not None:
             return replace(asked_back, text=f"{text}\n\n{asked_back.text}")
@@ -331,10 +343,10 @@ class Assistant:
         if not looks_administrative(result.normalized):
             return Reply("out_of_scope", answers.out_of_scope_text(), confidence)
         if log_unanswered:
-            self.store.log_unanswered(
-                result.question,
-                LOW_CONFIDENCE,
-                confidence,
-                [c.procedure.code for c in result.candidates[:5]],
-            )
+            self._log_unanswered(result, confidence)
         return Reply("abstain", answers.abstain_text(self.helpdesk), confidence)
+
+    def _log_unanswered(self, result: SearchResult, confidence: float) -> None:
+        self.store.log_unanswered(
+            result.question, LOW_CONFIDENCE, confidence, [c.procedure.code for c in result.candidates[:5]]
+        )
