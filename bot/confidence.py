@@ -43,7 +43,7 @@ _ADMINISTRATIVE = re.compile(
     r"cu tru|can cuoc|cmnd|dinh danh|ho chieu|thi thuc|xuat canh|nhap canh|quoc tich|khai sinh|ket hon|"
     r"ly hon|khai tu|ho tich|trich luc|giam ho|con nuoi|nhan cha|nhan con|ly lich|tu phap|thua ke|di chuc|"
     r"bao hiem|bhxh|bhyt|tro cap|luong huu|nghi huu|that nghiep|thai san|om dau|tai nan lao dong|tu tuat|"
-    r"mai tang|hoa tang|nguoi co cong|liet si|thuong binh|bao tro xa hoi|ho ngheo|khuyet tat|nguoi cao tuoi|"
+    r"mai tang|hoa tang|nguoi co cong|liet si|thuong binh|bao tro xa hoi|ho ngheo|can ngheo|khuyet tat|nguoi cao tuoi|"
     r"bang lai|so do|so hong|dat dai|thua dat|tach thua|the chap|sang ten|xay dung|sua chua nha|xay nha|"
     r"tang cho|chuyen nhuong|chuyen muc dich|muc dich su dung|su dung dat|giai phong mat bang|den bu|boi thuong|"
     r"hoan cong|nha dat|dat nong nghiep|dat vuon|so nha|chu ho|do dac|dien tich dat|nhan nuoi|nha thuoc|quay thuoc|"
@@ -52,7 +52,7 @@ _ADMINISTRATIVE = re.compile(
     r"kiem dich|nhap khau|xuat khau|phong kham|tam ngung|to khai|mau don|chung chi|hanh nghe|cap phep|kiem dinh|"
     r"kinh doanh|doanh nghiep|thanh lap cong ty|mo cong ty|giai the|trach nhiem huu han|co phan|hop tac xa|"
     r"thue|hoa don|hai quan|tau ca|thuyen vien|phuong tien thuy|thong hanh|bien gioi|thien tai|khoang san|"
-    r"xe may|o to|bien so|dang kiem|cap dien|hop dong mua ban dien|cong to|hoc phi|chuyen truong|"
+    r"xe may|o to|bien so|dang kiem|cap dien|hop dong mua ban dien|cong to|hoc phi|hoc bong|chuyen truong|"
     r"van bang|tot nghiep|tuyen sinh|nghia vu quan su|khieu nai|to cao|tiep cong dan)\b"
 )
 

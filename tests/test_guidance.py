@@ -54,6 +54,10 @@ def guides() -> GuideBook:
         ("lam ho ngheo o dau", "poor_household_recognition"),
         ("thu tuc cap so ho ngheo", "poor_household_recognition"),  # got emergency aid for the gravely ill
         ("chú ơi cho hỏi làm sổ hộ nghèo", "poor_household_recognition"),  # whom one speaks to names nothing
+        # What a poor household gets: called off-topic, or emergency aid for the gravely ill at 0.63 and 0.70.
+        ("ho can ngheo thi duoc ho tro gi", "poor_household_recognition"),
+        ("hộ cận nghèo được hỗ trợ những gì", "poor_household_recognition"),
+        ("hỗ trợ tiền điện cho hộ nghèo", "poor_household_recognition"),
         ("xin chuyển đất nông nghiệp lên thổ cư để xây nhà", "land_use_change_to_residential"),
         ("chuyen dat vuon sang dat o mat bao lau", "land_use_change_to_residential"),
         ("gia han giay phep lao dong cho chuyen gia nuoc ngoai", "foreign_work_permit"),

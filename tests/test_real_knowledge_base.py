@@ -138,6 +138,7 @@ def test_off_topic_questions_are_refused_politely(assistant: Assistant, question
         "công nhận tốt nghiệp THCS",
         "hoàn công nhà ở",
         "làm thẻ đi chợ biên giới",
+        "xin học bổng cho học sinh nghèo",
     ],
 )
 def test_administrative_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:
@@ -223,6 +224,11 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("ho tro nguoi lao dong mat viec", "1.001978"),
         ("giấy tờ đất đứng tên bố đã mất giờ chia cho các con", "2.001406"),
         ("lam giay khai sihn", "1.001193"),  # a typo: called off-topic
+        # The identity card made at home answered the first at 0.55; the facility doing inspections, the
+        # second; the exam registration, the third.
+        ("mẹ tôi bị liệt nằm một chỗ có được trợ cấp không", "1.001776"),
+        ("tàu cá dưới 12 mét có phải đăng kiểm không", "1.003563"),
+        ("mất bằng cấp 3 làm lại được không", "1.005092"),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
