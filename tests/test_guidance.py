@@ -65,6 +65,13 @@ def guides() -> GuideBook:
         ("tre hen tra ket qua thi sao", "dossier_progress"),
         ("hồ sơ của tôi bị quá hạn mà chưa có kết quả", "dossier_progress"),
         ("ho so cua toi den dau roi", "dossier_progress"),
+        # What a dossier's status means: a digital certificate's suspension answered the first at 0.51, the
+        # others were asked back with unrelated procedures.
+        ("sao hồ sơ của tôi bị tạm dừng", "dossier_statuses"),
+        ("hồ sơ bị trả về thì làm sao", "dossier_statuses"),
+        ("hồ sơ bị yêu cầu bổ sung giấy tờ", "dossier_statuses"),
+        ("gia hạn thời gian giải quyết hồ sơ là sao", "dossier_statuses"),
+        ("ho so xong roi thi lay o dau", "dossier_statuses"),
         ("tra cứu tình trạng hồ sơ", "dossier_progress"),
         ("tôi già rồi không biết dùng máy tính thì nộp hồ sơ thế nào", "in_person"),
         ("nho nguoi nha nop ho duoc khong", "in_person"),
@@ -92,6 +99,10 @@ def guides() -> GuideBook:
         ("cap lai so ho khau", "household_book"),
         ("sổ hộ khẩu giấy còn dùng được không", "household_book"),
         ("chưa có sổ hộ khẩu thì làm sao", "household_book"),  # not a first land certificate
+        # A martyr's family: the support for finding a martyr's grave answered all three (0.75 to 0.98).
+        ("trợ cấp cho con liệt sĩ đi học", "martyr_family_benefits"),
+        ("thờ cúng liệt sĩ được hỗ trợ gì", "martyr_family_benefits"),
+        ("di chuyển mộ liệt sĩ về quê", "martyr_family_benefits"),
         # Called off-topic, and a soldier's family's hardship allowance at 0.71.
         ("nhà bị sập do bão có được hỗ trợ không", "disaster_housing_support"),
         ("xin trợ cấp khó khăn đột xuất do cháy nhà", "disaster_housing_support"),
@@ -111,6 +122,18 @@ def test_housing_support_for_a_poor_household_comes_with_how_to_be_recognised_as
     matched = guides.match(normalize("hỗ trợ nhà ở cho hộ nghèo"))
     assert [guide.id for guide in matched] == ["poor_household_recognition", "merit_housing_support"]
     assert "hộ nghèo" in matched[1].answer
+
+
+def test_the_online_guide_says_what_submitting_online_saves(guides: GuideBook) -> None:
+    (online,) = guides.match(normalize("nộp hồ sơ online có được giảm phí không"))
+    assert "giảm 50%" in online.answer and "ít nhất 20%" in online.answer
+
+
+def test_the_statuses_guide_tells_an_extended_dossier_is_not_done(guides: GuideBook) -> None:
+    """"Done" for an extended dossier was a real complaint."""
+    (statuses,) = guides.match(normalize("hồ sơ được gia hạn nghĩa là sao"))
+    assert "Gia hạn: hồ sơ chưa có kết quả và được hẹn ngày trả mới" in statuses.answer
+    assert "tra cứu hồ sơ" in statuses.answer  # how to learn one's own dossier's status
 
 
 def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -> None:
@@ -164,6 +187,13 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         "giay phep lai xe qua han",
         # The certificate for those who need no work permit is in the catalogue.
         "cấp lại giấy xác nhận không thuộc diện cấp giấy phép lao động",
+        # Procedures the catalogue has.
+        "hỗ trợ thân nhân liệt sĩ đi tìm mộ",
+        "xin giấy xác nhận thân nhân liệt sĩ",
+        # A named procedure's dossier: that procedure's answer.
+        "hồ sơ gia hạn giấy phép lái xe",
+        "bổ sung hồ sơ đăng ký kinh doanh",
+        "hồ sơ xin cấp phép xây dựng bị trả lại",
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -175,6 +205,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "online",
         "post",
         "dossier_progress",
+        "dossier_statuses",
         "in_person",
         "land_certificate_first_time",
         "identity_card_for_children",
@@ -189,6 +220,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "pharmacy",
         "merit_housing_support",
         "agent_orange",
+        "martyr_family_benefits",
         "divorce",
         "household_book",
         "disaster_housing_support",

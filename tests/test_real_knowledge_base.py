@@ -139,6 +139,7 @@ def test_off_topic_questions_are_refused_politely(assistant: Assistant, question
         "hoàn công nhà ở",
         "làm thẻ đi chợ biên giới",
         "xin học bổng cho học sinh nghèo",
+        "đất lâm nghiệp có được cấp sổ không",
     ],
 )
 def test_administrative_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:
@@ -229,6 +230,10 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("mẹ tôi bị liệt nằm một chỗ có được trợ cấp không", "1.001776"),
         ("tàu cá dưới 12 mét có phải đăng kiểm không", "1.003563"),
         ("mất bằng cấp 3 làm lại được không", "1.005092"),
+        # The certificate's exchange answered the first at 0.80; the others were not answered.
+        ("dạ sổ hồng bị ngân hàng giữ thì làm sao", "1.011443"),
+        ("mo tiem tap hoa can dang ky gi", "1.001612"),
+        ("muốn mở tiệm cắt tóc cần giấy phép gì", "1.001612"),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
