@@ -51,7 +51,9 @@ _CUES: list[tuple[Section, str]] = [
     (Section.LEGAL, r"căn cứ|luật nào|quy định nào|văn bản nào|nghị định|thông tư"),
 ]
 # Cues only as written: typed without diacritics, "tien" is also "tiên", "tiến", "tiện" ("ưu tiên", "tiến độ").
-_ACCENTED_ONLY_CUES = {Section.FEES: "|tiền"}
+# Money received ("rút tiền bảo hiểm", "được hỗ trợ tiền") is no fee.
+_RECEIVED = "".join(f"(?<!{word} )" for word in "rút nhận lĩnh lãnh trợ được cấp vay".split())
+_ACCENTED_ONLY_CUES = {Section.FEES: f"|{_RECEIVED}tiền"}
 SECTION_CUES = [(section, re.compile(rf"\b({cue}{_ACCENTED_ONLY_CUES.get(section, '')})\b")) for section, cue in _CUES]
 UNACCENTED_SECTION_CUES = [(section, re.compile(rf"\b({cue}|{fold(cue)})\b")) for section, cue in _CUES]
 

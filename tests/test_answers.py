@@ -62,6 +62,10 @@ def last_line(text: str) -> str:
         ("hỗ trợ học phí cho con hộ nghèo", None),
         ("chung nhan con thuong binh de duoc uu tien", None),
         ("xem tien do ho so", None),
+        # Money received is no fee.
+        ("vợ tôi mất muốn rút tiền bảo hiểm", None),
+        ("hỏa táng có được hỗ trợ tiền không", None),
+        ("làm hộ chiếu hết mấy tiền", Section.FEES),
     ],
 )
 def test_detect_section(question: str, section: Section | None) -> None:

@@ -234,6 +234,10 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("dạ sổ hồng bị ngân hàng giữ thì làm sao", "1.011443"),
         ("mo tiem tap hoa can dang ky gi", "1.001612"),
         ("muốn mở tiệm cắt tóc cần giấy phép gì", "1.001612"),
+        # A clarifying question offered the pre-2024 transfer first; the one-time social insurance payment
+        # answered the second, asked about its fees ("rút tiền" read as a fee).
+        ("ông tôi mất để lại đất muốn sang tên cho bố", "2.001406"),
+        ("bố mất rồi rút tiền bảo hiểm xã hội được không", "2.000821"),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
