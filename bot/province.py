@@ -53,8 +53,10 @@ def parse_provinces(setting: str) -> frozenset[str]:
 
 def runs_here(procedure_name: str, provinces: frozenset[str]) -> bool:
     """Whether a deployment in ``provinces`` (none named: any province) runs this procedure."""
+    if not provinces:
+        return True
     named = provinces_named(procedure_name)
-    return not provinces or not named or any(name in provinces for name in named)
+    return not named or any(name in provinces for name in named)
 
 
 def local_note(procedure_name: str) -> str:
