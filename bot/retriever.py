@@ -51,7 +51,7 @@ class SearchResult:
 
 
 def bigrams(normalized_text: str) -> set[str]:
-    folded = [fold(w) for w in words(normalized_text)]
+    folded = words(fold(normalized_text))  # folding keeps the syllables apart: one call, not one per syllable
     return {f"{a} {b}" for a, b in pairwise(folded)} or set(folded)
 
 
@@ -96,8 +96,8 @@ class _NameTerms:
         return cls(
             bigrams(name),
             bigrams(with_aliases),
-            frozenset(fold(w) for w in words(name)),
-            frozenset(fold(w) for w in words(with_aliases)),
+            frozenset(words(fold(name))),
+            frozenset(words(fold(with_aliases))),
             name_markers(name),
         )
 
