@@ -241,6 +241,7 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("nộp phạt vi phạm giao thông online", "1.004652"),  # called off-topic
         ("xin giấy phép khai thác cát sông", "1.014257"),  # the fishing licence answered it at 0.80
         ("đăng ký hoạt động karaoke", "1.001029"),  # "đăng ký hoạt động" outweighed "karaoke": not answered
+        ("xin giấy chứng nhận không tiền án", "3.000333"),  # asked back with a security licence first
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
