@@ -10,7 +10,7 @@ from bot.confidence import ConfidenceModel, looks_administrative
 from bot.embedder import Embedder
 from bot.guidance import Guide, GuideBook
 from bot.guide_store import GuideStore
-from bot.index import SearchIndex, question_key
+from bot.index import SearchIndex
 from bot.name_markers import without_markers
 from bot.procedure import Detail, Procedure, Section
 from bot.question_parts import question_parts
@@ -18,7 +18,7 @@ from bot.ranking import Ranker
 from bot.retriever import Candidate, Retriever, SearchResult
 from bot.settings import Settings
 from bot.store import LOW_CONFIDENCE, NOT_IN_CATALOGUE, KnowledgeStore
-from bot.text import MAX_QUESTION_CHARS, clean, fold, looks_english, naming_words, normalize, words
+from bot.text import MAX_QUESTION_CHARS, clean, fold, folded_key, looks_english, naming_words, normalize, words
 
 CLARIFY_CHOICES = 3
 SHORT_QUESTION_WORDS = 4  # words naming something; a question this short may name a family of procedures
@@ -310,7 +310,7 @@ class Assistant:
 
     def _faq_match(self, result: SearchResult) -> Procedure | None:
         """The best candidate among the procedures of an indexed FAQ question asked word for word."""
-        codes = self.retriever.index.faq_codes.get(question_key(result.question))
+        codes = self.retriever.index.faq_codes.get(folded_key(result.question))
         if not codes:
             return None
         return next((c.procedure for c in result.candidates if c.procedure.national_code in codes), None)

@@ -27,7 +27,7 @@ from bot.embedder import Embedder
 from bot.lexical import LexicalIndex
 from bot.procedure import SECTION_TITLES, Procedure, by_national_code
 from bot.store import Faq
-from bot.text import fold, normalize, with_official_terms, words
+from bot.text import fold, folded_key, normalize, with_official_terms
 
 FLAT_LIMIT = 100_000  # exact search up to here; HNSW beyond
 SECTION_CHARS = 700  # a section's head says what it is about; the rest is detail
@@ -61,11 +61,6 @@ def build_entries(procedures: Sequence[Procedure], faqs: Sequence[Faq]) -> list[
             entries.append(Entry("faq", codes, faq.question, faq_id=faq.faq_id))
             entries.append(Entry("answer", codes, faq.answer[:ANSWER_CHARS], faq_id=faq.faq_id))
     return entries
-
-
-def question_key(text: str) -> str:
-    """A question's words, normalised and without diacritics: equal keys ask the same thing."""
-    return " ".join(fold(w) for w in words(normalize(text)))
 
 
 def embedded_texts(entries: Sequence[Entry]) -> list[str]:
@@ -108,9 +103,7 @@ class SearchIndex:
             if e.kind == "alias":
                 self.alias_entries.setdefault(e.codes[0], []).append(i)
         # An official (or staff-written) FAQ question, asked word for word, names its procedures for sure.
-        self.faq_codes: dict[str, tuple[str, ...]] = {
-            question_key(e.text): e.codes for e in entries if e.kind == "faq"
-        }
+        self.faq_codes: dict[str, tuple[str, ...]] = {folded_key(e.text): e.codes for e in entries if e.kind == "faq"}
         self._vector_rows: dict[int, list[int]] = {}
         for row, entry_id in enumerate(vector_entries.tolist()):
             self._vector_rows.setdefault(entry_id, []).append(row)

@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.procedure import Detail, Document, Fee, Procedure
 from bot.store import Faq
-from bot.text import clean, fold, normalize, words
+from bot.text import clean, folded_key
 
 NO_INFO = {"", "không có thông tin", "không", "không quy định"}
 CHANNELS = {"trực tiếp": "truc_tiep", "trực tuyến": "truc_tuyen", "dịch vụ bưu chính": "buu_chinh"}
@@ -287,11 +287,6 @@ def load_aliases(path: Path) -> dict[str, list[str]]:
     return aliases
 
 
-def _alias_key(text: str) -> str:
-    """Equal keys name the procedure the same way (case, diacritics and punctuation aside)."""
-    return " ".join(fold(w) for w in words(normalize(text)))
-
-
 def merge_aliases(procedures: Iterable[Procedure], aliases: dict[str, list[str]]) -> list[str]:
     """Add the aliases to the procedures they name, in place: the union with the procedure's own
     aliases, in order, without one already there (or equal to the name). Returns the codes that
@@ -303,10 +298,10 @@ def merge_aliases(procedures: Iterable[Procedure], aliases: dict[str, list[str]]
         if procedure is None:
             unknown.append(code)
             continue
-        seen = {_alias_key(procedure.name), *map(_alias_key, procedure.aliases)}
+        seen = {folded_key(procedure.name), *map(folded_key, procedure.aliases)}
         added = []
         for name in names:
-            key = _alias_key(name)
+            key = folded_key(name)
             if key and key not in seen:
                 seen.add(key)
                 added.append(name)

@@ -230,6 +230,12 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", stripped).replace("đ", "d").replace("Đ", "D")
 
 
+def folded_key(text: str) -> str:
+    """A text's words, normalised and without diacritics: equal keys say the same thing (a question
+    asked again, an everyday name given twice)."""
+    return " ".join(fold(w) for w in words(normalize(text)))
+
+
 def has_diacritics(text: str) -> bool:
     return fold(text) != text
 

@@ -16,11 +16,10 @@ import numpy as np
 import sqlalchemy as sa
 
 from bot.embedder import Embedder
-from bot.index import question_key
 from bot.masking import mask_text
 from bot.staff.history import ProcedureHistory
 from bot.store import NOT_IN_CATALOGUE, Faq, KnowledgeStore, UnansweredQuestion
-from bot.text import MAX_QUESTION_CHARS, clean, has_diacritics
+from bot.text import MAX_QUESTION_CHARS, clean, folded_key, has_diacritics
 
 SIMILAR = 0.96  # e5 cosine above which two questions ask the same thing ("trợ cấp xã hội" vs "thất nghiệp": 0.95)
 STAFF_FAQ_IDS = 10_000_000  # FAQ entries written by staff are numbered from here, apart from the portal's
@@ -73,7 +72,7 @@ class ReviewQueue:
     def groups(self) -> list[QuestionGroup]:
         by_key: dict[str, list[UnansweredQuestion]] = {}
         for q in self.open_questions():  # newest first
-            by_key.setdefault(question_key(q.question) or q.question, []).append(q)
+            by_key.setdefault(folded_key(q.question) or q.question, []).append(q)
         exact = sorted(by_key.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         clusters: list[list[tuple[str, list[UnansweredQuestion]]]] = []
         if self.embedder is not None and exact:
@@ -129,7 +128,7 @@ class ReviewQueue:
         procedure = self._live_procedure(procedure_code)
         self._check_ids(ids)
         _, current = self.history.current(procedure.code)
-        if question_key(alias) not in {question_key(a) for a in procedure.aliases}:
+        if folded_key(alias) not in {folded_key(a) for a in procedure.aliases}:
             updated = replace(procedure, aliases=[*procedure.aliases, alias])
             current = self.history.change(updated, current, username, action="alias")
         self._resolve(ids, "alias", procedure.code, username)
