@@ -94,13 +94,15 @@ def names_no_procedure(normalized_question: str) -> bool:
 
 
 def _readable(question: str) -> bool:
-    """Mostly Vietnamese/Latin letters, digits and punctuation: not binary noise."""
+    """Some letters, mostly letters and digits, and mostly Vietnamese/Latin characters: not binary noise or
+    punctuation alone. Digits count: "hồ sơ mã 000.00.12.H48-241205-0001 đến đâu rồi" has more digits than letters."""
     text = question.replace(" ", "")
     letters = sum(ch.isalpha() for ch in text)
+    alphanumeric = letters + sum(ch.isdigit() for ch in text)
     usual = sum(
         (ch.isascii() and ch.isprintable()) or "\u00c0" <= ch <= "\u024f" or "\u1e00" <= ch <= "\u1eff" for ch in text
     )
-    return letters >= 2 and letters >= 0.5 * len(text) and usual >= 0.8 * len(text)
+    return letters >= 2 and alphanumeric >= 0.5 * len(text) and usual >= 0.8 * len(text)
 
 
 class Assistant:

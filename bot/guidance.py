@@ -84,7 +84,7 @@ class GuideBook:
         """The topics a question asks about when it asks about nothing else ("nộp trực tuyến hay qua
         bưu điện": both), else none."""
         asked = [fold(w) for w in words(normalized_question)]
-        covered: set[int] = {i for i, w in enumerate(asked) if w in _NAMING_NOTHING}
+        covered: set[int] = {i for i, w in enumerate(asked) if w in _NAMING_NOTHING} | _codes(asked)
         matched = []
         for guide, phrases, subjects, context in zip(
             self.guides, self._phrases, self._subjects, self._context, strict=True
@@ -96,6 +96,21 @@ class GuideBook:
                 covered.update(i for span in spans + subject_spans for i in span)
                 covered.update(i for i, w in enumerate(asked) if w in context)
         return matched if len(covered) == len(asked) else []
+
+
+def _codes(asked: list[str]) -> set[int]:
+    """Where the words are a code, a phone number or a date: three or more numbers in a row ("hồ sơ mã
+    000.00.12.H48-241205-0001 đến đâu rồi"). They name nothing; a number alone may ("trẻ em 3 tuổi" is a
+    guide's context, "15 tuổi" is not)."""
+    numbers = [any(c.isdigit() for c in w) for w in asked] + [False]
+    found: set[int] = set()
+    start = 0
+    for i, number in enumerate(numbers):
+        if not number:
+            if i - start >= 3:
+                found.update(range(start, i))
+            start = i + 1
+    return found
 
 
 def _folded(phrases: tuple[str, ...]) -> list[list[str]]:

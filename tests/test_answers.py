@@ -337,3 +337,11 @@ def test_picked_choice_understands_abbreviations(
 ) -> None:
     reply = make_assistant(constant_confidence(0.5)).answer_for("1.001456", "hs gồm những j")
     assert reply is not None and reply.section == "documents"
+
+
+def test_a_question_with_more_digits_than_letters_is_readable(
+    make_assistant: MakeAssistant, constant_confidence: Confidence
+) -> None:
+    # A dossier code has more digits than the question has letters: it was refused as unreadable.
+    reply = make_assistant(constant_confidence(0.99)).ask("hồ sơ mã 000.00.12.H48-241205-0001 đến đâu rồi")
+    assert reply.kind != "invalid"

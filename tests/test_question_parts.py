@@ -18,3 +18,22 @@ def test_a_question_naming_one_thing_is_not_cut() -> None:
     # "cần giấy tờ gì" names nothing: the question still names one procedure.
     assert question_parts(normalize("đăng ký tạm trú, cần giấy tờ gì")) == []
     assert question_parts("") == []
+
+
+def test_papers_named_one_after_another_are_one_part_each_with_what_happened_to_them() -> None:
+    # Only the driving licence's reissue was answered.
+    assert question_parts(normalize("em bi mat vi mat het giay to can cuoc bang lai the bao hiem")) == [
+        normalize("em bi mat vi mat het giay to can cuoc"),
+        normalize("em bi mat vi mat het giay to bang lai"),
+        normalize("em bi mat vi mat het giay to the bao hiem"),
+    ]
+    assert question_parts(normalize("căn cước bằng lái bị mất thì làm lại thế nào")) == [
+        normalize("căn cước bị mất thì làm lại thế nào"),
+        normalize("bằng lái bị mất thì làm lại thế nào"),
+    ]
+    assert len(question_parts(normalize("mat cccd bhyt gplx"))) == 3  # abbreviations are written out first
+
+
+def test_papers_with_other_words_between_them_are_not_a_row() -> None:
+    assert question_parts(normalize("làm căn cước cần giấy khai sinh không")) == []
+    assert question_parts(normalize("mất căn cước thì bằng lái có bị gì không")) == []
