@@ -135,6 +135,11 @@ def guides() -> GuideBook:
         # The catalogue has no termination of guardianship: a judicial expertise office's closing answered it.
         ("chấm dứt giám hộ", "guardianship_end"),
         ("con tôi đủ 18 tuổi rồi muốn thôi giám hộ", "guardianship_end"),
+        # There is no licence to tutor: a driving instructor's licence answered the first at 0.62.
+        ("xin giấy phép dạy thêm", "extra_tutoring"),
+        ("mở lớp dạy thêm tại nhà", "extra_tutoring"),  # not also the post: "tại nhà" alone is no delivery
+        ("có được nhận kết quả tại nhà không", "post"),
+        ("mất giấy đăng ký xe máy", "vehicle_registration_reissue"),  # asked back with a machine's registration
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -228,6 +233,7 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         "hồ sơ xin cấp phép xây dựng bị trả lại",
         "chứng thực hợp đồng mua bán đất",  # "mua bán" with a certified contract: the procedure
         "đăng ký giám hộ cho em",
+        "giấy phép dạy lái xe",
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -262,6 +268,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "household_book",
         "disaster_housing_support",
         "guardianship_end",
+        "extra_tutoring",
     }
     for guide in guides.guides:
         last_line = guide.text().splitlines()[-1]

@@ -102,6 +102,14 @@ def test_a_question_about_two_procedures_gets_both_answers(assistant: Assistant)
     assert single.kind == "answer" and single.text.count("Nguồn:") == 1, single.text
 
 
+def test_papers_lost_together_get_an_answer_each(assistant: Assistant) -> None:
+    # Named one after another with no "và", only the driving licence's reissue was answered.
+    reply = assistant.ask("em bi mat vi mat het giay to can cuoc bang lai the bao hiem")
+    assert reply.kind == "answer", reply.text
+    for code in ("2.001194", "3.000348", "1.002759"):  # the identity card, the driving licence, health insurance
+        assert f"mã {code}" in reply.text, reply.text
+
+
 def test_only_the_part_not_answered_goes_to_the_staff_queue(assistant: Assistant) -> None:
     def logged_while(question: str) -> list[str]:
         before = max((row.id for row in assistant.store.unanswered(1)), default=0)
@@ -140,6 +148,7 @@ def test_off_topic_questions_are_refused_politely(assistant: Assistant, question
         "làm thẻ đi chợ biên giới",
         "xin học bổng cho học sinh nghèo",
         "đất lâm nghiệp có được cấp sổ không",
+        "con ngoài giá thú có được mang họ bố",
     ],
 )
 def test_administrative_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:
@@ -242,6 +251,15 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("xin giấy phép khai thác cát sông", "1.014257"),  # the fishing licence answered it at 0.80
         ("đăng ký hoạt động karaoke", "1.001029"),  # "đăng ký hoạt động" outweighed "karaoke": not answered
         ("xin giấy chứng nhận không tiền án", "3.000333"),  # asked back with a security licence first
+        # Called off-topic: legal aid, the environmental impact assessment, planning information, fire safety.
+        ("xin trợ giúp pháp lý cho người nghèo", "2.000829"),
+        ("thủ tục đánh giá tác động môi trường cho dự án", "1.010733"),  # then its works' acceptance at 0.86
+        ("kiểm tra đất nhà tôi có dính quy hoạch không", "1.014159"),
+        ("thẩm duyệt pccc", "1.003426"),
+        ("đi đăng kiểm ô tô cần mang gì", "1.005103"),  # not answered
+        # Wrong answers: the first identity card (0.90), a building permit (0.83).
+        ("cấp đổi căn cước gắn chip sang căn cước mới", "2.001195"),
+        ("hàng xóm xây tường lấn sang đất nhà tôi", "1.012812"),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
