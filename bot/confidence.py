@@ -50,6 +50,7 @@ _ADMINISTRATIVE = re.compile(
     r"dien tich dat|nhan nuoi|nha thuoc|quay thuoc|"
     r"khen thuong|bang khen|danh hieu|lu lut|bao lu|giam tru gia canh|an toan thuc pham|ngan hang chinh sach|"
     r"lan chiem|di san|nop phat|phat nguoi|vi pham giao thong|ngoai gia thu|tro giup phap ly|"
+    r"nguoi dai dien theo phap luat|"
     r"kiem dich|nhap khau|xuat khau|phong kham|tam ngung|to khai|mau don|chung chi|hanh nghe|cap phep|kiem dinh|"
     r"kinh doanh|doanh nghiep|thanh lap cong ty|mo cong ty|giai the|trach nhiem huu han|co phan|hop tac xa|"
     r"thue|hoa don|hai quan|tau ca|thuyen vien|phuong tien thuy|thong hanh|bien gioi|thien tai|khoang san|"

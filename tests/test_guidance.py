@@ -131,6 +131,7 @@ def guides() -> GuideBook:
         ("đăng ký biến động đất đai khi mua bán", "land_transfer"),
         ("mua bán đất cần giấy tờ gì", "land_transfer"),
         ("nghi huong luong huu can gi", "retirement_pension"),
+        ("chế độ nghỉ hưu sớm", "retirement_pension"),  # the sickness benefit at 0.71
         ("vo chong toi ly hon roi gio muon chia dat thi lam sao", "divorce"),
         # The catalogue has no termination of guardianship: a judicial expertise office's closing answered it.
         ("chấm dứt giám hộ", "guardianship_end"),
@@ -140,6 +141,9 @@ def guides() -> GuideBook:
         ("mở lớp dạy thêm tại nhà", "extra_tutoring"),  # not also the post: "tại nhà" alone is no delivery
         ("có được nhận kết quả tại nhà không", "post"),
         ("mất giấy đăng ký xe máy", "vehicle_registration_reissue"),  # asked back with a machine's registration
+        # The hospital's birth notice: a land certificate's reissue ("Giấy chứng nhận do bị mất") answered at 0.85.
+        ("xin cấp giấy chứng sinh bị mất", "birth_notice"),
+        ("giay chung sinh bi sai ten thi sao", "birth_notice"),
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -234,6 +238,7 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         "chứng thực hợp đồng mua bán đất",  # "mua bán" with a certified contract: the procedure
         "đăng ký giám hộ cho em",
         "giấy phép dạy lái xe",
+        "không có giấy chứng sinh thì đăng ký khai sinh thế nào",  # the birth registration's answer
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -269,6 +274,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "disaster_housing_support",
         "guardianship_end",
         "extra_tutoring",
+        "birth_notice",
     }
     for guide in guides.guides:
         last_line = guide.text().splitlines()[-1]

@@ -260,6 +260,10 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         # Wrong answers: the first identity card (0.90), a building permit (0.83).
         ("cấp đổi căn cước gắn chip sang căn cước mới", "2.001195"),
         ("hàng xóm xây tường lấn sang đất nhà tôi", "1.012812"),
+        # Wrong answers: an animal quarantine certificate for shows (0.52), the marital status certificate (0.53).
+        ("xin phép tổ chức đêm ca nhạc ở sân vận động", "1.009397"),
+        ("so yeu ly lich xin xac nhan o dau", "2.000884"),  # a signature's certification
+        ("thay đổi người đại diện theo pháp luật công ty", "2.002010"),  # called off-topic
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
