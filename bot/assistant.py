@@ -23,6 +23,7 @@ from bot.text import MAX_QUESTION_CHARS, clean, fold, folded_key, looks_english,
 CLARIFY_CHOICES = 3
 SHORT_QUESTION_WORDS = 4  # words naming something; a question this short may name a family of procedures
 ALL_WORDS = 0.999  # a topic_cover this high: the name holds every word the question names something with
+RIVAL_SHARE = 8  # a candidate at least 1/8 as likely as the top one is a rival to it
 # "(thực hiện tại cấp tỉnh)", "(cấp trung ương)" … ending a name: the same procedure at another level.
 _LEVEL_SUFFIX = re.compile(
     r"\s*\((?:tthc\s+)?(?:thực hiện\s+)?(?:tại\s+)?(?:cấp\s+)?(?:tỉnh|huyện|xã|trung ương|tw|bộ|địa phương)\)\W*$",
@@ -230,7 +231,8 @@ class Assistant:
             return self._decline(result, confidence, log_unanswered)
         if confidence < self.confidence.clarify_threshold and not self._names_a_family(result):
             return self._decline(result, confidence, log_unanswered)
-        if unsure or asks_only or self._family_undecided(result):
+        undecided = unsure or self._family_undecided(result)
+        if asks_only or (undecided and not self._asks_for_the_ordinary_case(result)):
             return self._clarify(result, confidence)
         return self._answer(
             _richest(_level_variants(result, self._ordinary_case(result))).procedure, section, confidence
@@ -335,6 +337,32 @@ class Assistant:
             and candidates[1].feature("topic_cover") >= ALL_WORDS
             and sum(c.probability for c in _level_variants(result)) < 0.5
         )
+
+    def _asks_for_the_ordinary_case(self, result: SearchResult) -> bool:
+        """'làm căn cước mất bao lâu': a few words, all in the name of the top procedure, which is its family's
+        ordinary case (no special case in its name, none asked for) and one citizens here use; each other
+        procedure the words fit in full is a special case not asked for ("cấp lại", "cấp đổi"). The ranking
+        may split between them (the portal files questions about making a card under its reissue), but the
+        question means the ordinary case. Words found only in everyday names may say where ("ủy ban xã")
+        rather than what, and an unused procedure ("đăng ký chữ ký số": a provider's registration) is no
+        safe default."""
+        if not self._names_a_family(result):
+            return False
+        top = result.candidates[0]
+        if any(top.feature(marker) for marker in ("marker_asked", "marker_not_asked", "marker_not_in_name")):
+            return False
+        asked = {fold(w) for w in naming_words(result.normalized)}
+        if top.feature("popularity") <= 0 or not asked <= self.retriever.name_words(top.procedure.code):
+            return False
+        family = set(map(id, _level_variants(result)))
+        rivals = [
+            c
+            for c in result.candidates[1:]
+            if id(c) not in family
+            and c.feature("topic_cover") >= ALL_WORDS
+            and c.probability >= top.probability / RIVAL_SHARE
+        ]
+        return bool(rivals) and all(c.feature("marker_not_asked") for c in rivals)
 
     @staticmethod
     def _only_asks_about(result: SearchResult, section: Section | None) -> bool:
