@@ -39,7 +39,8 @@ _FOREIGN_PHRASES = tuple(
 )
 
 MARKERS = (
-    Marker("reissue", ("cấp lại",), ("làm lại", "xin lại", "cấp lại do", *_LOSS_PHRASES)),
+    # A lost civil status paper is registered again: "làm lại giấy khai sinh bị mất" is "đăng ký lại khai sinh".
+    Marker("reissue", ("cấp lại", "đăng ký lại"), ("làm lại", "xin lại", "cấp lại do", *_LOSS_PHRASES)),
     Marker(
         "exchange", ("cấp đổi", "đổi giấy", "đổi thẻ", "đổi bằng"), ("đổi", "bị hỏng", "hư hỏng", "rách", "hết hạn")
     ),
@@ -63,7 +64,6 @@ MARKERS = (
     Marker("border", ("biên giới",), ()),
     Marker("temporary", ("tạm thời", "có thời hạn"), ()),
     Marker("first_time", ("lần đầu",), ("mới mua", "đầu tiên")),
-    Marker("register_again", ("đăng ký lại",), ()),
     Marker("central", ("trung ương", "cấp bộ"), ("cục", "bộ công an", "bộ ngoại giao")),
     Marker("recurrence", ("tái phát",), ()),
     Marker("lump_sum", ("một lần",), ("1 lần",)),

@@ -24,6 +24,8 @@ def asked(question: str) -> set[str]:
         # A provincial agency, named after the cities "trực thuộc trung ương" that rank as provinces.
         ("Cấp Giấy phép vận chuyển vũ khí tại Công an tỉnh, thành phố trực thuộc trung ương", set()),
         ("Huỷ đăng ký tàu cá", {"remove"}),  # the other spelling of "hủy"
+        # A lost civil status paper is registered again: "làm lại giấy khai sinh bị mất".
+        ("Thủ tục đăng ký lại khai sinh", {"reissue"}),
     ],
 )
 def test_markers_in_names(name: str, markers: set[str]) -> None:

@@ -265,6 +265,12 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("xin phép tổ chức đêm ca nhạc ở sân vận động", "1.009397"),
         ("so yeu ly lich xin xac nhan o dau", "2.000884"),  # a signature's certification
         ("thay đổi người đại diện theo pháp luật công ty", "2.002010"),  # called off-topic
+        # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
+        # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
+        (
+            "dạ alo tổng đài ơi tôi muốn hỏi về việc làm lại giấy khai sinh cho mẹ tôi năm nay bảy mươi tuổi bị mất",
+            "1.004884",
+        ),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
