@@ -352,7 +352,7 @@ ASKING_WORDS = frozenset(
     (
         "cho toi hoi xin muon can phai lam the nao nhu gi nhung giay to ho so gom co khong duoc bao "
         "nhieu tien lau may ngay o dau noi nop thu tuc phi le thoi gian mat het cac buoc va voi a ah "
-        "nhe vay roi di em anh chi ban minh thi khi nao gio nhan lay ket qua"
+        "nhe vay roi di em anh chi ban minh ad admin thi khi nao gio nhan lay ket qua"
     ).split()
 )
 

@@ -34,6 +34,7 @@ def guides() -> GuideBook:
         ("lam so do lan dau can giay to gi", "land_certificate_first_time"),
         ("đất chưa có sổ đỏ thì làm thế nào", "land_certificate_first_time"),
         ("thủ tục làm sổ đỏ", "land_certificate_first_time"),  # "làm" without "đổi", "lại": most often the first
+        ("ad ơi làm sổ đỏ mất bao lâu", "land_certificate_first_time"),  # the page's admin, as chats call it
         ("làm căn cước cho con dưới 14 tuổi", "identity_card_for_children"),
         ("lam can cuoc cho be 3 tuoi", "identity_card_for_children"),
         ("làm căn cước cho con 10 tuổi", "identity_card_for_children"),
