@@ -354,11 +354,11 @@ class Assistant:
         asked = {fold(w) for w in naming_words(result.normalized)}
         if top.feature("popularity") <= 0 or not asked <= self.retriever.name_words(top.procedure.code):
             return False
-        family = set(map(id, _level_variants(result)))
+        family = {c.procedure.code for c in _level_variants(result)}
         rivals = [
             c
             for c in result.candidates[1:]
-            if id(c) not in family
+            if c.procedure.code not in family
             and c.feature("topic_cover") >= ALL_WORDS
             and c.probability >= top.probability / RIVAL_SHARE
         ]
