@@ -23,7 +23,7 @@ from bot.text import MAX_QUESTION_CHARS, clean, fold, folded_key, looks_english,
 CLARIFY_CHOICES = 3
 SHORT_QUESTION_WORDS = 4  # words naming something; a question this short may name a family of procedures
 ALL_WORDS = 0.999  # a topic_cover this high: the name holds every word the question names something with
-RIVAL_SHARE = 8  # a candidate at least 1/8 as likely as the top one is a rival to it
+RIVAL_SHARE = 8  # a candidate at least 1/8 as likely as the top one is close to it (a rival, an ordinary case)
 # "(thực hiện tại cấp tỉnh)", "(cấp trung ương)" … ending a name: the same procedure at another level.
 _LEVEL_SUFFIX = re.compile(
     r"\s*\((?:tthc\s+)?(?:thực hiện\s+)?(?:tại\s+)?(?:cấp\s+)?(?:tỉnh|huyện|xã|trung ương|tw|bộ|địa phương)\)\W*$",
@@ -255,7 +255,7 @@ class Assistant:
             if c.feature("marker_asked") == 0
             and c.feature("marker_not_asked") == 0
             and family <= self.retriever.name_words(c.procedure.code)
-            and c.probability >= top.probability / 8
+            and c.probability >= top.probability / RIVAL_SHARE
         )
         return next(ordinary, top)
 
