@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 
 from bot import answers
@@ -24,11 +23,6 @@ CLARIFY_CHOICES = 3
 SHORT_QUESTION_WORDS = 4  # words naming something; a question this short may name a family of procedures
 ALL_WORDS = 0.999  # a topic_cover this high: the name holds every word the question names something with
 RIVAL_SHARE = 8  # a candidate at least 1/8 as likely as the top one is close to it (a rival, an ordinary case)
-# "(thực hiện tại cấp tỉnh)", "(cấp trung ương)" … ending a name: the same procedure at another level.
-_LEVEL_SUFFIX = re.compile(
-    r"\s*\((?:tthc\s+)?(?:thực hiện\s+)?(?:tại\s+)?(?:cấp\s+)?(?:tỉnh|huyện|xã|trung ương|tw|bộ|địa phương)\)\W*$",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -62,16 +56,6 @@ def load_retriever(settings: Settings, embedder: Embedder | None = None, ranker:
         ranker or Ranker.load(settings.ranker_file),
         settings.provinces,
     )
-
-
-def _without_level(procedure: Procedure) -> str:
-    return _LEVEL_SUFFIX.sub("", procedure.name).casefold()
-
-
-def _level_variants(result: SearchResult, of: Candidate | None = None) -> list[Candidate]:
-    """A candidate (by default the top one) and the candidates that are the same procedure at another level."""
-    name = _without_level((of or result.candidates[0]).procedure)
-    return [c for c in result.candidates if _without_level(c.procedure) == name]
 
 
 def _richest(variants: list[Candidate]) -> Candidate:
@@ -235,20 +219,29 @@ class Assistant:
         if asks_only or (undecided and not self._asks_for_the_ordinary_case(result)):
             return self._clarify(result, confidence)
         return self._answer(
-            _richest(_level_variants(result, self._ordinary_case(result))).procedure, section, confidence
+            _richest(result.level_variants(self._case_to_answer(result))).procedure, section, confidence
         )
 
-    def _ordinary_case(self, result: SearchResult) -> Candidate:
+    def _case_to_answer(self, result: SearchResult) -> Candidate:
         """The candidate to answer with: the top one, unless its name carries a special case ("cấp lại", "cấp
-        đổi", "xóa" …, see bot.name_markers) while the question asks for none, and the ordinary case of the
-        same procedure, a name with no special case that holds every other word of the top one's, is at least
-        an eighth as likely. "làm căn cước cần giấy tờ gì" ranked the card's reissue first, pulled up by the
-        portal's questions filed under it ("Nơi nào tiếp nhận hồ sơ làm thủ tục cấp, đổi, cấp lại thẻ Căn cước
-        công dân?")."""
+        đổi", "xóa" …, see bot.name_markers) that the question does not ask for. Then it is the case asked
+        for when the question asks for another one (``_asked_case``), else the ordinary case
+        (``_ordinary_case``)."""
         top = result.candidates[0]
-        if top.feature("marker_not_asked") == 0 or top.feature("marker_not_in_name") > 0:
+        if top.feature("marker_not_asked") == 0:
             return top
-        family = {fold(w) for w in words(without_markers(normalize(_without_level(top.procedure))))}
+        if top.feature("marker_not_in_name") > 0:
+            return self._asked_case(result)
+        return self._ordinary_case(result)
+
+    def _ordinary_case(self, result: SearchResult) -> Candidate:
+        """The ordinary case of the top procedure, whose name carries a special case the question asks for
+        none of: a name with no special case that holds every other word of the top one's, at least an eighth
+        as likely; else the top one. "làm căn cước cần giấy tờ gì" ranked the card's reissue first, pulled up
+        by the portal's questions filed under it ("Nơi nào tiếp nhận hồ sơ làm thủ tục cấp, đổi, cấp lại thẻ
+        Căn cước công dân?")."""
+        top = result.candidates[0]
+        family = {fold(w) for w in words(without_markers(normalize(top.procedure.name_without_level)))}
         ordinary = (
             c
             for c in result.candidates[1:]
@@ -258,6 +251,26 @@ class Assistant:
             and c.probability >= top.probability / RIVAL_SHARE
         )
         return next(ordinary, top)
+
+    @staticmethod
+    def _asked_case(result: SearchResult) -> Candidate:
+        """The top candidate, whose name carries another special case than the one asked for ("cấp đổi" for
+        "cấp lại"), unless a candidate whose name carries the asked one matches the question's words at least
+        as well by its name or everyday name, and is at least an eighth as likely. "cấp lại sổ đỏ" ranked the
+        land certificate's exchange above its reissue, whose everyday name it is word for word."""
+        top = result.candidates[0]
+
+        def words_matched(c: Candidate) -> float:
+            return max(c.feature("lex_name"), c.feature("lex_alias"))
+
+        asked = (
+            c
+            for c in result.candidates[1:]
+            if c.feature("marker_asked") > 0
+            and words_matched(c) >= words_matched(top)
+            and c.probability >= top.probability / RIVAL_SHARE
+        )
+        return next(asked, top)
 
     def _with_other_procedures(self, reply: Reply, result: SearchResult, parts: list[str]) -> Reply:
         """The answer followed by the answers for the other procedures the question names (``parts``,
@@ -274,12 +287,12 @@ class Assistant:
     def _clarify(self, result: SearchResult, confidence: float) -> Reply:
         """Ask back with the best candidates, one per procedure whatever its level: a citizen cannot
         choose between "cấp lại thẻ căn cước" at the province and at the ministry, and two such
-        choices left out the ordinary "cấp thẻ căn cước" that "làm căn cước" most likely means. That
-        ordinary case comes first (see ``_ordinary_case``)."""
+        choices left out the ordinary "cấp thẻ căn cước" that "làm căn cước" most likely means. The case
+        the question most likely means comes first (see ``_case_to_answer``)."""
         choices: list[Choice] = []
         named: set[str] = set()
-        for candidate in [self._ordinary_case(result), *result.candidates]:
-            name = _without_level(candidate.procedure)
+        for candidate in [self._case_to_answer(result), *result.candidates]:
+            name = candidate.procedure.name_without_level
             if name in named:
                 continue
             named.add(name)
@@ -335,7 +348,7 @@ class Assistant:
             len(candidates) > 1
             and cls._names_a_family(result)
             and candidates[1].feature("topic_cover") >= ALL_WORDS
-            and sum(c.probability for c in _level_variants(result)) < 0.5
+            and sum(c.probability for c in result.level_variants()) < 0.5
         )
 
     def _asks_for_the_ordinary_case(self, result: SearchResult) -> bool:
@@ -354,7 +367,7 @@ class Assistant:
         asked = {fold(w) for w in naming_words(result.normalized)}
         if top.feature("popularity") <= 0 or not asked <= self.retriever.name_words(top.procedure.code):
             return False
-        family = {c.procedure.code for c in _level_variants(result)}
+        family = {c.procedure.code for c in result.level_variants()}
         rivals = [
             c
             for c in result.candidates[1:]

@@ -139,8 +139,9 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
             for text in (q.question, fold(q.question)):
                 result = retriever.search(text)
                 rows.append(features(result))
-                top = result.candidates[0].procedure if result.candidates else None
-                correct.append(q.in_scope and top is not None and matches(top, q.codes))
+                # Right when the top procedure is, whatever its level: the answer is one of its level variants.
+                variants = result.level_variants() if result.candidates else []
+                correct.append(q.in_scope and any(matches(c.procedure, q.codes) for c in variants))
                 out_of_scope.append(not q.in_scope)
     model = ConfidenceModel.fit(np.array(rows), np.array(correct), np.array(out_of_scope))
     model.save(settings.calibration_file)

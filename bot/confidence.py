@@ -68,10 +68,13 @@ def features(result: SearchResult) -> np.ndarray:
     if not candidates:
         return np.zeros(len(FEATURES), dtype=np.float64)
     top = candidates[0]
+    # The same procedure at another level is no rival: the assistant answers them as one (bot.assistant).
+    variants = {c.procedure.code: c.probability for c in result.level_variants()}
+    rival = next((c for c in candidates if c.procedure.code not in variants), None)
     return np.array(
         [
-            top.probability,
-            top.score - candidates[1].score if len(candidates) > 1 else 1.0,
+            sum(variants.values()),
+            top.score - rival.score if rival is not None else 1.0,
             min(max(top.feature("lex_name"), top.feature("lex_alias")), 1.5),
             max(top.feature("dense_name"), top.feature("dense_alias")),
             top.feature("dense_faq"),

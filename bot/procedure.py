@@ -9,10 +9,17 @@ information is missing instead of inventing it.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import Any
+
+# "(thực hiện tại cấp tỉnh)", "(cấp trung ương)" … ending a name: the same procedure at another level.
+_LEVEL_SUFFIX = re.compile(
+    r"\s*\((?:tthc\s+)?(?:thực hiện\s+)?(?:tại\s+)?(?:cấp\s+)?(?:tỉnh|huyện|xã|trung ương|tw|bộ|địa phương)\)\W*$",
+    re.IGNORECASE,
+)
 
 
 class Detail(StrEnum):
@@ -134,6 +141,11 @@ class Procedure:
     def national_code(self) -> str:
         """The portal's short code ('1.004194' of '1.004194.000.00.00.H48')."""
         return ".".join(self.code.split(".")[:2])
+
+    @property
+    def name_without_level(self) -> str:
+        """The name, casefolded, without a level suffix: the same for a procedure's level variants."""
+        return _LEVEL_SUFFIX.sub("", self.name).casefold()
 
     @property
     def portal_url(self) -> str:

@@ -49,6 +49,11 @@ class SearchResult:
     query_weight: float  # total idf of the question's known terms
     long_share: float  # how long the question is, for the ranker (see bot.ranking.long_share)
 
+    def level_variants(self, of: Candidate | None = None) -> list[Candidate]:
+        """A candidate (by default the top one) and the candidates that are the same procedure at another level."""
+        name = (of or self.candidates[0]).procedure.name_without_level
+        return [c for c in self.candidates if c.procedure.name_without_level == name]
+
 
 def bigrams(normalized_text: str) -> set[str]:
     folded = words(fold(normalized_text))  # folding keeps the syllables apart: one call, not one per syllable

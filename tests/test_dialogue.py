@@ -265,6 +265,21 @@ def test_procedure_questions_that_say_ho_so_are_not_status_lookups(rasa_server: 
     assert parsed["intent"]["name"] in {"ask_procedure", "ask_fee", "ask_processing_time"}, parsed["intent"]
 
 
+@pytest.mark.parametrize(
+    "question", ["đánh giá thái độ phục vụ của cán bộ một cửa", "muốn góp ý về cán bộ tiếp nhận hồ sơ của tôi"]
+)
+def test_feedback_about_staff_is_not_a_handover_request(rasa_server: str, question: str) -> None:
+    """Rating or complaining about "cán bộ" is a question for the knowledge base (its feedback guide), not a
+    request to talk to one."""
+    parsed = httpx.post(f"{rasa_server}/model/parse", json={"text": question}, timeout=60).json()
+    assert parsed["intent"]["name"] == "ask_procedure", parsed["intent"]
+
+
+def test_a_person_is_still_a_handover_request(rasa_server: str) -> None:
+    parsed = httpx.post(f"{rasa_server}/model/parse", json={"text": "cho tôi nói chuyện với cán bộ"}, timeout=60).json()
+    assert parsed["intent"]["name"] == "request_human", parsed["intent"]
+
+
 def test_a_status_question_still_opens_the_dossier_form(rasa_server: str) -> None:
     question = "hồ sơ nộp hôm thứ hai của tôi xong chưa"
     parsed = httpx.post(f"{rasa_server}/model/parse", json={"text": question}, timeout=60).json()

@@ -96,7 +96,7 @@ def test_a_question_about_two_procedures_gets_both_answers(assistant: Assistant)
     both = assistant.ask("lam ho chieu va tam tru")  # "tạm trú" alone is its ordinary case, the registration
     assert both.kind == "answer" and "mã 1.001456" in both.text and "mã 1.004194" in both.text, both.text
     # Asked back whole, a part is answered and the other asked back about.
-    partly = assistant.ask("lam ho chieu va xin giay phep")
+    partly = assistant.ask("lam ho chieu va dang ky")
     assert partly.kind == "clarify" and "mã 1.001456" in partly.text and partly.choices, partly.text
     # Parts that name no procedure with confidence add nothing ("cấp đổi" alone).
     single = assistant.ask("cấp đổi và cấp lại thẻ căn cước ở đâu")
@@ -383,6 +383,23 @@ def test_a_question_naming_no_special_case_gets_the_ordinary_procedure(
     else:
         assert (reply.kind, reply.procedure_code, reply.section) == ("answer", "2.000200", section), reply.text
         assert quoted in reply.text
+
+
+@pytest.mark.parametrize("question", ["cấp lại sổ đỏ", "cap lai so do"])
+def test_the_special_case_asked_for_is_answered_rather_than_another(assistant: Assistant, question: str) -> None:
+    """The land certificate's exchange ("cấp đổi") ranked above its reissue ("cấp lại"), whose everyday name
+    the question is word for word, and was answered."""
+    reply = assistant.ask(question)
+    assert (reply.kind, reply.procedure_code) == ("answer", "1.012786"), (reply.kind, reply.text)
+
+
+def test_a_procedure_split_between_its_levels_is_answered_with_confidence(assistant: Assistant) -> None:
+    """Its central and provincial variants shared the ranking, and the confidence of either alone was too low
+    to answer; counted together (it is one procedure to the citizen), they answer."""
+    result = assistant.search("giay xac nhan so dinh danh ca nhan lay o dau")
+    assert len(result.level_variants()) > 1, [c.procedure.name for c in result.candidates[:3]]
+    reply = assistant.reply(result, log_unanswered=False)
+    assert reply.kind == "answer" and reply.procedure_name.startswith("Cấp xác nhận số chứng minh nhân dân"), reply.text
 
 
 def test_a_medical_practising_licence_is_not_the_securities_one(assistant: Assistant) -> None:
