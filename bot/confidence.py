@@ -49,7 +49,7 @@ _ADMINISTRATIVE = re.compile(
     r"hoan cong|nha dat|dat nong nghiep|dat vuon|dat rung|lam nghiep|cap so|lam so|tap hoa|so nha|chu ho|do dac|"
     r"dien tich dat|nhan nuoi|nha thuoc|quay thuoc|"
     r"khen thuong|bang khen|danh hieu|lu lut|bao lu|giam tru gia canh|an toan thuc pham|ngan hang chinh sach|"
-    r"lan chiem|di san|nop phat|phat nguoi|vi pham giao thong|ngoai gia thu|tro giup phap ly|"
+    r"lan chiem|di san|nop phat|phat nguoi|vi pham giao thong|ngoai gia thu|tro giup phap ly|sat lo|trong rung|bao tu|"
     r"nguoi dai dien theo phap luat|"
     r"kiem dich|nhap khau|xuat khau|phong kham|tam ngung|to khai|mau don|chung chi|hanh nghe|cap phep|kiem dinh|"
     r"kinh doanh|doanh nghiep|thanh lap cong ty|mo cong ty|giai the|trach nhiem huu han|co phan|hop tac xa|"

@@ -70,8 +70,8 @@ class Guide:
 class GuideBook:
     def __init__(self, guides: list[Guide]) -> None:
         self.guides = [guide for guide in guides if not guide.retired]
-        self._phrases = [_folded(g.phrases) for g in self.guides]
-        self._subjects = [_folded(g.subject) for g in self.guides]
+        self._phrases = [_syllables(g.phrases) for g in self.guides]
+        self._subjects = [_syllables(g.subject) for g in self.guides]
         self._context = [{fold(w) for c in g.context for w in words(normalize(c))} for g in self.guides]
 
     @classmethod
@@ -83,8 +83,9 @@ class GuideBook:
     def match(self, normalized_question: str) -> list[Guide]:
         """The topics a question asks about when it asks about nothing else ("nộp trực tuyến hay qua
         bưu điện": both), else none."""
-        asked = [fold(w) for w in words(normalized_question)]
-        covered: set[int] = {i for i, w in enumerate(asked) if w in _NAMING_NOTHING} | _codes(asked)
+        asked = words(normalized_question)
+        folded = [fold(w) for w in asked]
+        covered: set[int] = {i for i, w in enumerate(folded) if w in _NAMING_NOTHING} | _codes(asked)
         matched = []
         for guide, phrases, subjects, context in zip(
             self.guides, self._phrases, self._subjects, self._context, strict=True
@@ -94,7 +95,7 @@ class GuideBook:
             if spans and (subject_spans or not subjects):
                 matched.append(guide)
                 covered.update(i for span in spans + subject_spans for i in span)
-                covered.update(i for i, w in enumerate(asked) if w in context)
+                covered.update(i for i, w in enumerate(folded) if w in context)
         return matched if len(covered) == len(asked) else []
 
 
@@ -113,16 +114,21 @@ def _codes(asked: list[str]) -> set[int]:
     return found
 
 
-def _folded(phrases: tuple[str, ...]) -> list[list[str]]:
-    """Each phrase as its folded syllables, the form questions are matched in."""
-    return [[fold(w) for w in words(normalize(p))] for p in phrases]
+def _syllables(phrases: tuple[str, ...]) -> list[list[str]]:
+    return [words(normalize(p)) for p in phrases]
+
+
+def _same(asked: str, syllable: str) -> bool:
+    """A syllable typed with diacritics matches exactly, one typed without them any accented form: "khai
+    báo" is not the storm ("bão") of the disaster guide, "khai bao" may be either."""
+    return asked == syllable or asked == fold(syllable)
 
 
 def _spans(asked: list[str], phrases: list[list[str]]) -> list[range]:
-    """Where each phrase (folded syllables) occurs in the asked words."""
+    """Where each phrase (its syllables) occurs in the asked words."""
     return [
         range(start, start + len(phrase))
         for phrase in phrases
         for start in range(len(asked) - len(phrase) + 1)
-        if asked[start : start + len(phrase)] == phrase
+        if all(_same(a, p) for a, p in zip(asked[start : start + len(phrase)], phrase, strict=True))
     ]

@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -355,6 +356,26 @@ def load_faqs(data_dir: Path, extra_codes: dict[int, list[str]] | None = None) -
 # ---- everything -------------------------------------------------------------
 
 
+def _link_reissued_twins(merged: dict[str, Procedure]) -> None:
+    """A name the catalogue lists under several codes, only one of them used on the portal, is one procedure
+    re-issued under a new code: the used one ("1.013199" of "2.001529", the civil cipher licence), while the
+    portal's questions are still filed under the old ones. The others become its former codes (not served,
+    their questions count for it), unless one of them has the more detailed record."""
+    order = list(Detail)
+    by_name: defaultdict[str, list[Procedure]] = defaultdict(list)
+    for procedure in merged.values():
+        if not procedure.retired:
+            by_name[procedure.name.casefold().strip()].append(procedure)
+    for twins in by_name.values():
+        used = [p for p in twins if p.popularity > 0]
+        if len(twins) < 2 or len(used) != 1:
+            continue
+        current = used[0]
+        others = [p for p in twins if p is not current]
+        if all(order.index(p.detail) <= order.index(current.detail) for p in others):
+            current.former_codes = list(dict.fromkeys([*current.former_codes, *(p.code for p in others)]))
+
+
 def _retire_former_codes(merged: dict[str, Procedure]) -> None:
     """The sources' entry under a code a procedure no longer has is kept, retired, not dropped: a
     database filled by an earlier release holds that code too, and must stop serving it."""
@@ -387,6 +408,7 @@ def load_procedures(data_dir: Path, curated_dir: Path, aliases_file: Path) -> li
         if current:
             procedure.popularity = max(procedure.popularity, current.popularity)
         merged[procedure.code] = procedure
+    _link_reissued_twins(merged)
     _retire_former_codes(merged)
     unknown = merge_aliases(merged.values(), load_aliases(aliases_file))
     if unknown:

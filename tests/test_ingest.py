@@ -259,6 +259,19 @@ def test_the_criminal_record_extract_is_detailed_under_its_current_code(merged: 
     assert merged["2.000488"].retired
 
 
+def test_of_a_name_listed_twice_the_code_used_on_the_portal_is_served_with_the_other_as_its_former_code(
+    merged: dict[str, Procedure],
+) -> None:
+    """The civil cipher licence is listed as 2.001529 (the portal's questions are filed under it) and as
+    1.013199 (used on the portal, with the national record): one procedure, re-issued."""
+    current = merged["1.013199"]
+    assert "2.001529" in current.former_codes and current.detail is Detail.NATIONAL_RECORD
+    assert merged["2.001529"].retired and not current.retired
+    # The unused entry has a detail page and the used one only its catalogue name: both are kept.
+    assert not merged["1.003591"].retired and not merged["1.007651"].retired
+    assert "1.003591" not in merged["1.007651"].former_codes
+
+
 # ---- aliases (knowledge/aliases.json) --------------------------------------------
 
 
