@@ -141,6 +141,7 @@ def guides() -> GuideBook:
         ("xin giấy phép dạy thêm", "extra_tutoring"),
         ("mở lớp dạy thêm tại nhà", "extra_tutoring"),  # not also the post: "tại nhà" alone is no delivery
         ("có được nhận kết quả tại nhà không", "post"),
+        ("điểm bưu điện xã có nhận hồ sơ không", "post"),  # declined
         ("mất giấy đăng ký xe máy", "vehicle_registration_reissue"),  # asked back with a machine's registration
         ("mất giấy tờ xe", "vehicle_registration_reissue"),  # called off-topic
         # The hospital's birth notice: a land certificate's reissue ("Giấy chứng nhận do bị mất") answered at 0.85.
