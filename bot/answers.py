@@ -41,7 +41,12 @@ _CUES: list[tuple[Section, str]] = [
         r"ở đâu|nơi nào|chỗ nào|cơ quan nào|nộp (ở )?đâu|đến đâu|trực tuyến|online|qua mạng|"
         r"bưu chính|bưu điện|dịch vụ công|nộp qua",
     ),
-    (Section.CONDITIONS, r"điều kiện|ai được|có được không|được không|đối tượng"),
+    # Whether the procedure is needed at all ("xây nhà ở quê có phải xin phép không"): who is exempt.
+    (
+        Section.CONDITIONS,
+        r"điều kiện|ai được|có được không|được không|đối tượng|(có )?(cần|phải) xin (giấy )?phép|"
+        r"có (cần|phải có) giấy phép|có cần không|có bắt buộc|bắt buộc phải",
+    ),
     (
         Section.STEPS,
         r"các bước|trình tự|quy trình|cách làm|làm thế nào|làm sao|như thế nào|thế nào|"

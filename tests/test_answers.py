@@ -52,6 +52,10 @@ def last_line(text: str) -> str:
         ("thu tuc dang ky ket hon nhu the nao", Section.STEPS),
         ("làm sao để đăng ký thường trú", Section.STEPS),
         ("điều kiện đăng ký thường trú", Section.CONDITIONS),
+        # Whether a permit is needed at all: the conditions say who is exempt.
+        ("xây nhà ở quê có phải xin phép không", Section.CONDITIONS),
+        ("xay nha o nong thon co can giay phep xay dung khong", Section.CONDITIONS),
+        ("cấp phép xây dựng nhà ở nông thôn có cần không", Section.CONDITIONS),
         ("đăng ký tạm trú", None),
         ("hộ chiếu", None),
         ("dạ đăng ký tạm trú thì mang theo cái gì ạ", Section.DOCUMENTS),

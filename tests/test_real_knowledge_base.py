@@ -44,6 +44,8 @@ def test_every_catalogue_procedure_is_findable_by_its_name(assistant: Assistant)
         ("lam tam tru can giay to gi", "1.004194", "documents", "CT01"),
         ("đăng ký tạm trú mất bao nhiêu tiền", "1.004194", "fees", "đồng"),
         ("lam ho chieu het bao nhieu tien", "1.001456", "fees", "200.000 đồng"),
+        # Rural houses are exempt: the fees were quoted, as if every house needed the permit.
+        ("xây nhà ở quê có phải xin phép không", "1.013225", "conditions", "nông thôn dưới 07 tầng"),
     ],
 )
 def test_common_questions_get_the_asked_section_with_its_citation(
