@@ -8,7 +8,9 @@ Each chat message is NFC-normalised and cleaned, then:
 - anything else goes to Rasa (REST channel, sender = conversation id). Rasa's
   actions call back into this app (``/api/ask``, ``/api/fees``,
   ``/api/dossiers/status``); the slots they set say what kind of reply it was,
-  which procedure it cites and which choices it offers;
+  which procedure it cites and which choices it offers; a turn Rasa calls
+  off-topic goes to the knowledge core too, whose answer, question back or
+  guide wins over Rasa's refusal;
 - when Rasa cannot be reached, or says nothing because its action server is
   down, the gateway answers itself: procedure and fee
   questions from the knowledge core and the fee engine, a handover request with
@@ -263,6 +265,8 @@ class ChatRouter:
         else:
             try:
                 turn = self._from_rasa(await self.rasa.send(conversation.id, message), message)
+                if turn is not None and turn.kind == "out_of_scope":
+                    turn = await run_in_threadpool(self._unless_the_knowledge_core_answers, turn, message)
             except RasaUnavailable as error:
                 logger.warning("Rasa unavailable, answering without it: %s", error)
                 self.metrics.rasa_failures.inc()
@@ -318,6 +322,13 @@ class ChatRouter:
 
     def _knowledge(self, message: str, route: str) -> Turn:
         return self._from_reply(self.assistant().ask(message), message, route)
+
+    def _unless_the_knowledge_core_answers(self, off_topic: Turn, message: str) -> Turn:
+        """Rasa's off-topic turn, unless the knowledge core answers the message, asks which procedure it
+        means or has a guide for it: its off-topic judgement is calibrated on far more questions than the
+        few dozen off-topic lines Rasa learns from ("xây nhà ở quê có phải xin phép không" was waved off)."""
+        turn = self._knowledge(message, "knowledge")
+        return turn if turn.kind in {"answer", "guide", "clarify"} else off_topic
 
     async def _choice(self, conversation: Conversation, code: str, message: str) -> Turn:
         pending = conversation.pending

@@ -68,6 +68,16 @@ def test_a_fee_clarification_becomes_buttons_and_a_button_answers(live_stack: St
     assert follow_up["kind"] == "fee" and follow_up["citation"]["procedure_code"] == choice["procedure_code"]
 
 
+def test_what_rasa_takes_for_off_topic_gets_the_knowledge_core_answer_if_it_has_one(live_stack: Stack) -> None:
+    """Rasa's NLU calls "xây nhà ở quê có phải xin phép không" off-topic; the building permit's conditions
+    answer it. Small talk stays Rasa's off-topic reply."""
+    reply = chat(live_stack.gateway, "xây nhà ở quê có phải xin phép không")
+    assert (reply["route"], reply["kind"]) == ("knowledge", "answer"), reply
+    assert reply["citation"]["procedure_code"] == "1.013225"
+    small_talk = chat(live_stack.gateway, "kể chuyện cười đi")
+    assert (small_talk["route"], small_talk["kind"]) == ("rasa", "out_of_scope"), small_talk
+
+
 def test_a_handover_request(live_stack: Stack) -> None:
     reply = chat(live_stack.gateway, "cho tôi nói chuyện với cán bộ")
     assert reply["kind"] == "handover" and "1800 1096" in reply["text"], reply
