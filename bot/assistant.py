@@ -23,6 +23,7 @@ CLARIFY_CHOICES = 3
 SHORT_QUESTION_WORDS = 4  # words naming something; a question this short may name a family of procedures
 ALL_WORDS = 0.999  # a topic_cover this high: the name holds every word the question names something with
 RIVAL_SHARE = 8  # a candidate at least 1/8 as likely as the top one is close to it (a rival, an ordinary case)
+ONE_MARKER_MISSING = 0.5  # marker_not_in_name when the name lacks one marker the question asks for (bot.retriever)
 
 
 @dataclass
@@ -223,14 +224,19 @@ class Assistant:
         )
 
     def _case_to_answer(self, result: SearchResult) -> Candidate:
-        """The candidate to answer with: the top one, unless its name carries a special case ("cấp lại", "cấp
-        đổi", "xóa" …, see bot.name_markers) that the question does not ask for. Then it is the case asked
-        for when the question asks for another one (``_asked_case``), else the ordinary case
-        (``_ordinary_case``)."""
+        """The candidate to answer with: the top one, unless its name is not the case asked for. A name
+        carrying a special case ("cấp lại", "cấp đổi", "xóa" …, see bot.name_markers) that the question does
+        not ask for gives way to the case asked for when the question asks for another one (``_asked_case``),
+        else to the ordinary case (``_ordinary_case``). The ordinary case gives way to the case asked for when
+        the question asks for exactly one ("con sinh ở Trung Quốc … khai sinh": the birth registration with a
+        foreign element); a long portal question listing several ("cấp, cấp lại, gia hạn, thu hồi") asks for
+        none in particular."""
         top = result.candidates[0]
+        missing = top.feature("marker_not_in_name")
         if top.feature("marker_not_asked") == 0:
-            return top
-        if top.feature("marker_not_in_name") > 0:
+            ordinary = top.feature("marker_asked") == 0
+            return self._asked_case(result) if ordinary and missing == ONE_MARKER_MISSING else top
+        if missing > 0:
             return self._asked_case(result)
         return self._ordinary_case(result)
 
@@ -254,8 +260,8 @@ class Assistant:
 
     @staticmethod
     def _asked_case(result: SearchResult) -> Candidate:
-        """The top candidate, whose name carries another special case than the one asked for ("cấp đổi" for
-        "cấp lại"), unless a candidate whose name carries the asked one matches the question's words at least
+        """The top candidate, whose name lacks the special case asked for (it carries another, "cấp đổi" for
+        "cấp lại", or none), unless a candidate whose name carries the asked one matches the question's words at least
         as well by its name or everyday name, and is at least an eighth as likely. "cấp lại sổ đỏ" ranked the
         land certificate's exchange above its reissue, whose everyday name it is word for word."""
         top = result.candidates[0]

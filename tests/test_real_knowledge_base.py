@@ -395,6 +395,12 @@ def test_the_special_case_asked_for_is_answered_rather_than_another(assistant: A
     assert (reply.kind, reply.procedure_code) == ("answer", "1.012786"), (reply.kind, reply.text)
 
 
+def test_the_one_special_case_asked_for_is_answered_rather_than_the_ordinary_case(assistant: Assistant) -> None:
+    """The plain birth registration ranked first; the question asks for its foreign case, a close second."""
+    reply = assistant.ask("con sinh o ben Trung Quoc, bo la nguoi Trung Quoc thi khai sinh cho chau o dau")
+    assert (reply.kind, reply.procedure_code) == ("answer", "2.000528"), (reply.kind, reply.text)
+
+
 def test_a_procedure_split_between_its_levels_is_answered_with_confidence(assistant: Assistant) -> None:
     """Its central and provincial variants shared the ranking, and the confidence of either alone was too low
     to answer; counted together (it is one procedure to the citizen), they answer."""
