@@ -158,8 +158,9 @@ def guides() -> GuideBook:
         # Keeping animals at home: "nuôi ong" got the adoption of a child at 0.67.
         ("nuôi ong có phải đăng ký không", "livestock_declaration"),
         ("nuôi lợn trong nhà có phải khai báo không", "livestock_declaration"),  # "báo" is no storm ("bão")
-        ("giành quyền nuôi con sau ly hôn", "divorce"),
-        ("đăng ký tạm hoãn nghĩa vụ quân sự đi học đại học", "military_service_deferral"),  # the absence's registration  # asked back with a household split and adoptions
+        ("giành quyền nuôi con sau ly hôn", "divorce"),  # asked back with a household split and adoptions
+        # It got the registration of a temporary absence at 0.97.
+        ("đăng ký tạm hoãn nghĩa vụ quân sự đi học đại học", "military_service_deferral"),
         ("nhà bị sạt lở núi có được hỗ trợ di dời không", "disaster_housing_support"),  # called off-topic
     ],
 )
