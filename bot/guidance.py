@@ -114,21 +114,20 @@ def _codes(asked: list[str]) -> set[int]:
     return found
 
 
-def _syllables(phrases: tuple[str, ...]) -> list[list[str]]:
-    return [words(normalize(p)) for p in phrases]
+def _syllables(phrases: tuple[str, ...]) -> list[list[tuple[str, str]]]:
+    """Each phrase as its syllables, each as written and folded (folded once here, not per question). An
+    asked syllable matches one when it is either: typed with diacritics, it must be as written ("khai báo"
+    is not the storm, "bão", of the disaster guide); typed without them, any accented form ("khai bao")."""
+    return [[(w, fold(w)) for w in words(normalize(p))] for p in phrases]
 
 
-def _same(asked: str, syllable: str) -> bool:
-    """A syllable typed with diacritics matches exactly, one typed without them any accented form: "khai
-    báo" is not the storm ("bão") of the disaster guide, "khai bao" may be either."""
-    return asked == syllable or asked == fold(syllable)
-
-
-def _spans(asked: list[str], phrases: list[list[str]]) -> list[range]:
-    """Where each phrase (its syllables) occurs in the asked words."""
+def _spans(asked: list[str], phrases: list[list[tuple[str, str]]]) -> list[range]:
+    """Where each phrase occurs in the asked words (the first syllable is checked first: most positions
+    fail there)."""
     return [
         range(start, start + len(phrase))
         for phrase in phrases
         for start in range(len(asked) - len(phrase) + 1)
-        if all(_same(a, p) for a, p in zip(asked[start : start + len(phrase)], phrase, strict=True))
+        if asked[start] in phrase[0]
+        and all(a in syllable for a, syllable in zip(asked[start + 1 : start + len(phrase)], phrase[1:], strict=True))
     ]
