@@ -44,7 +44,7 @@ _CUES: list[tuple[Section, str]] = [
     # Whether the procedure is needed at all ("xây nhà ở quê có phải xin phép không"): who is exempt.
     (
         Section.CONDITIONS,
-        r"điều kiện|ai được|có được không|được không|đối tượng|(có )?(cần|phải) xin (giấy )?phép|"
+        r"điều kiện|ai được|có được không|được không|đối tượng|(cần|phải) xin (giấy )?phép|"
         r"có (cần|phải có) giấy phép|có cần không|có bắt buộc|bắt buộc phải",
     ),
     (
