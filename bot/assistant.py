@@ -11,7 +11,7 @@ from bot.guidance import Guide, GuideBook
 from bot.guide_store import GuideStore
 from bot.index import SearchIndex
 from bot.name_markers import without_markers
-from bot.procedure import Detail, Procedure, Section
+from bot.procedure import Procedure, Section
 from bot.question_parts import question_parts
 from bot.ranking import Ranker
 from bot.retriever import Candidate, Retriever, SearchResult
@@ -65,9 +65,8 @@ def _richest(variants: list[Candidate]) -> Candidate:
     "mất CCCD làm lại" ranked the district's card reissue first (no district level since July 2025, no
     details) above the province's."""
     top = variants[0].probability
-    details = list(Detail)
     likely = [c for c in variants if c.probability >= top / 2]
-    return max(likely, key=lambda c: (details.index(c.procedure.detail), c.procedure.popularity))
+    return max(likely, key=lambda c: (c.procedure.detail.rank, c.procedure.popularity))
 
 
 def _guide_reply(guides: list[Guide]) -> Reply:

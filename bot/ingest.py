@@ -361,7 +361,6 @@ def _link_reissued_twins(merged: dict[str, Procedure]) -> None:
     re-issued under a new code: the used one ("1.013199" of "2.001529", the civil cipher licence), while the
     portal's questions are still filed under the old ones. The others become its former codes (not served,
     their questions count for it), unless one of them has the more detailed record."""
-    order = list(Detail)
     by_name: defaultdict[str, list[Procedure]] = defaultdict(list)
     for procedure in merged.values():
         if not procedure.retired:
@@ -372,7 +371,7 @@ def _link_reissued_twins(merged: dict[str, Procedure]) -> None:
             continue
         current = used[0]
         others = [p for p in twins if p is not current]
-        if all(order.index(p.detail) <= order.index(current.detail) for p in others):
+        if all(p.detail.rank <= current.detail.rank for p in others):
             current.former_codes = list(dict.fromkeys([*current.former_codes, *(p.code for p in others)]))
 
 
@@ -400,10 +399,9 @@ def load_procedures(data_dir: Path, curated_dir: Path, aliases_file: Path) -> li
         *load_national_records(data_dir),
         *load_curated(curated_dir),
     ]
-    order = list(Detail)
     for procedure in richer:
         current = merged.get(procedure.code)
-        if current and order.index(current.detail) > order.index(procedure.detail):
+        if current and current.detail.rank > procedure.detail.rank:
             continue
         if current:
             procedure.popularity = max(procedure.popularity, current.popularity)

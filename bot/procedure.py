@@ -30,6 +30,11 @@ class Detail(StrEnum):
     NATIONAL_RECORD = "national_record"
     CURATED = "curated"
 
+    @property
+    def rank(self) -> int:
+        """Its place from least to most complete: a record of higher rank wins a merge."""
+        return list(Detail).index(self)
+
 
 class Section(StrEnum):
     OVERVIEW = "overview"

@@ -34,7 +34,6 @@ from bot.staff.history import AlreadyExists, Conflict, ProcedureHistory, diff, e
 from bot.staff.record_input import ProcedureIn
 
 MAX_IMPORT_BYTES = 5 * 2**20
-_ORDER = list(Detail)
 
 
 class ImportFileError(ValueError):
@@ -177,7 +176,7 @@ def plan(history: ProcedureHistory, content: bytes, kind: str) -> ImportReport:
             continue
         if name == code:  # a detail page takes the stored record's name
             incoming = replace(incoming, name=existing.name)
-        if _ORDER.index(incoming.detail) < _ORDER.index(existing.detail):
+        if incoming.detail.rank < existing.detail.rank:
             reason = f"Bản ghi ít chi tiết hơn bản đang có ({incoming.detail.value} < {existing.detail.value})."
             rows.append(ImportRow(i, code, name, "rejected", reason=reason))
             continue
