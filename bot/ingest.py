@@ -290,9 +290,10 @@ def load_aliases(path: Path) -> dict[str, list[str]]:
 
 def merge_aliases(procedures: Iterable[Procedure], aliases: dict[str, list[str]]) -> list[str]:
     """Add the aliases to the procedures they name, in place: the union with the procedure's own
-    aliases, in order, without one already there (or equal to the name). Returns the codes that
-    name no procedure."""
+    aliases, in order, without one already there (or equal to the name). Those filed under a code since
+    re-issued go to the procedure served under the new one. Returns the codes that name no procedure."""
     by_code = {p.code: p for p in procedures}
+    by_code |= {former: p for p in by_code.values() if not p.retired for former in p.former_codes}
     unknown = []
     for code, names in aliases.items():
         procedure = by_code.get(code)
@@ -357,22 +358,32 @@ def load_faqs(data_dir: Path, extra_codes: dict[int, list[str]] | None = None) -
 
 
 def _link_reissued_twins(merged: dict[str, Procedure]) -> None:
-    """A name the catalogue lists under several codes, only one of them used on the portal, is one procedure
-    re-issued under a new code: the used one ("1.013199" of "2.001529", the civil cipher licence), while the
-    portal's questions are still filed under the old ones. The others become its former codes (not served,
-    their questions count for it), unless one of them has the more detailed record."""
+    """A name the catalogue lists under several codes is one procedure re-issued under a new code, while the
+    portal's questions are still filed under the old ones. Its current code (``_current_twin``) is served,
+    the others become its former codes (not served, their questions count for it)."""
     by_name: defaultdict[str, list[Procedure]] = defaultdict(list)
     for procedure in merged.values():
         if not procedure.retired:
             by_name[procedure.name.casefold().strip()].append(procedure)
     for twins in by_name.values():
-        used = [p for p in twins if p.popularity > 0]
-        if len(twins) < 2 or len(used) != 1:
-            continue
-        current = used[0]
-        others = [p for p in twins if p is not current]
-        if all(p.detail.rank <= current.detail.rank for p in others):
-            current.former_codes = list(dict.fromkeys([*current.former_codes, *(p.code for p in others)]))
+        current = _current_twin(twins) if len(twins) > 1 else None
+        if current is not None:
+            others = [p.code for p in twins if p is not current]
+            current.former_codes = list(dict.fromkeys([*current.former_codes, *others]))
+
+
+def _current_twin(twins: list[Procedure]) -> Procedure | None:
+    """The one code of a name used on the portal ("1.013199" of "2.001529", the civil cipher licence) or,
+    when none is used, the one with the most detailed record: the national database's where the others
+    have only their catalogue name ("1.013134" of "1.001763", military service registration on moving away).
+    None when nothing tells: several used, an unused one with the more detailed record, or none used and
+    several as detailed."""
+    used = [p for p in twins if p.popularity > 0]
+    most_detailed = max(p.detail.rank for p in twins)
+    if len(used) == 1:
+        return used[0] if used[0].detail.rank == most_detailed else None
+    richest = [p for p in twins if p.detail.rank == most_detailed]
+    return richest[0] if not used and len(richest) == 1 else None
 
 
 def _retire_former_codes(merged: dict[str, Procedure]) -> None:

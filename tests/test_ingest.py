@@ -272,6 +272,18 @@ def test_of_a_name_listed_twice_the_code_used_on_the_portal_is_served_with_the_o
     assert "1.003591" not in merged["1.007651"].former_codes
 
 
+def test_of_a_name_listed_twice_and_used_under_neither_code_the_national_record_is_served(
+    merged: dict[str, Procedure],
+) -> None:
+    """Military service registration on moving away: 1.001763 has only its catalogue name, 1.013134 the
+    national database's record. The everyday names filed under the old code follow it."""
+    current = merged["1.013134"]
+    assert current.former_codes == ["1.001763"] and merged["1.001763"].retired
+    assert "chuyển đăng ký nghĩa vụ quân sự đi nơi khác" in current.aliases
+    # Two unused entries as detailed as each other (two detail pages): nothing tells which is current.
+    assert not merged["1.000011"].retired and not merged["2.001679"].retired
+
+
 # ---- aliases (knowledge/aliases.json) --------------------------------------------
 
 
@@ -315,6 +327,13 @@ def test_alias_file_is_optional_and_checked(tmp_path: Path) -> None:
     procedure = Procedure("1.000001", "Thủ tục A", aliases=["làm A"])
     assert merge_aliases([procedure], {"1.000001": ["lam a", "xin A"], "2.000002": ["x"]}) == ["2.000002"]
     assert procedure.aliases == ["làm A", "xin A"]
+
+
+def test_everyday_names_filed_under_a_former_code_go_to_the_procedure_served_now() -> None:
+    old = Procedure("1.000001", "Thủ tục A", retired=True)
+    current = Procedure("1.000009", "Thủ tục A", former_codes=["1.000001"])
+    assert merge_aliases([old, current], {"1.000001": ["làm giấy A"]}) == []
+    assert current.aliases == ["làm giấy A"] and old.aliases == []
 
 
 def test_real_alias_file_names_procedures_of_the_shared_data(
