@@ -33,7 +33,7 @@ from bot.text import ASKING_WORDS, fold, normalize, words
 _LINKING_WORDS = frozenset("sao de tren qua bang vao cach huong dan giup hay hoac gui cai nhanh hon".split())
 # Whom the citizen submits for ("… cho người già", "… giúp bố mẹ"; "cho", "giúp" are counted already) or
 # speaks to ("chú ơi cho hỏi …"): still a question of how, not of which procedure.
-_PEOPLE_WORDS = frozenset("nguoi gia cao tuoi lon than khac bo me ong ba con chau chu bac cau oi".split())
+_PEOPLE_WORDS = frozenset("nguoi gia cao tuoi lon than khac bo cha me ong ba con chau chu bac cau oi".split())
 _NAMING_NOTHING = ASKING_WORDS | _LINKING_WORDS | _PEOPLE_WORDS
 
 
