@@ -268,7 +268,7 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("so yeu ly lich xin xac nhan o dau", "2.000884"),  # a signature's certification
         ("thay đổi người đại diện theo pháp luật công ty", "2.002010"),  # called off-topic
         ("ket hon voi nguoi trung quoc o bien gioi", "1.000094"),  # a border pass at 0.87
-        ("dang ky nghia vu quan su lan dau can giay to gi", "1.013133"),  # its national record, not 1.001821
+        ("dang ky nghia vu quan su lan dau can giay to gi", "1.013133"),  # 1.001821 is its former code
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
