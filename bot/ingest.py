@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bot.procedure import Detail, Document, Fee, Procedure
+from bot.procedure import Detail, Document, Fee, Procedure, by_national_code
 from bot.store import Faq
 from bot.text import clean, folded_key
 
@@ -291,9 +291,9 @@ def load_aliases(path: Path) -> dict[str, list[str]]:
 def merge_aliases(procedures: Iterable[Procedure], aliases: dict[str, list[str]]) -> list[str]:
     """Add the aliases to the procedures they name, in place: the union with the procedure's own
     aliases, in order, without one already there (or equal to the name). Those filed under a code since
-    re-issued go to the procedure served under the new one. Returns the codes that name no procedure."""
-    by_code = {p.code: p for p in procedures}
-    by_code |= {former: p for p in by_code.values() if not p.retired for former in p.former_codes}
+    re-issued go to the procedure served under the new one (``by_national_code``, as the FAQ's do).
+    Returns the codes that name no procedure served."""
+    by_code = by_national_code([p for p in procedures if not p.retired])
     unknown = []
     for code, names in aliases.items():
         procedure = by_code.get(code)
