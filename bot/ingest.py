@@ -68,19 +68,28 @@ def _steps(text: str) -> list[str]:
 
 
 PORTAL = "Cổng Dịch vụ công quốc gia"
+# A few catalogue names end in a stray mark ("Thủ tục đăng ký nhãn hiệu -"); answers quote the name.
+_TRAILING_MARKS = re.compile(r"[\s:;,\-–]+$")
+
+
+def procedure_name(text: str) -> str:
+    return _TRAILING_MARKS.sub("", clean(text))
 
 
 def parse_catalog_service(row: dict[str, Any]) -> Procedure:
     """A row of the portal's service catalogue (TTHC_MA, NAME, WEIGHT)."""
     return Procedure(
-        code=row["TTHC_MA"].strip(), name=clean(row["NAME"]), popularity=int(row.get("WEIGHT") or 0), source=PORTAL
+        code=row["TTHC_MA"].strip(),
+        name=procedure_name(row["NAME"]),
+        popularity=int(row.get("WEIGHT") or 0),
+        source=PORTAL,
     )
 
 
 def parse_catalog_name(row: dict[str, str]) -> Procedure | None:
     """A row of procedure_names.csv (Tên, Link); None when the link names no procedure code."""
     match = _CODE_IN_LINK.search(row["Link"])
-    return Procedure(code=match.group(1), name=clean(row["Tên"]), source=PORTAL) if match else None
+    return Procedure(code=match.group(1), name=procedure_name(row["Tên"]), source=PORTAL) if match else None
 
 
 def load_catalog(data_dir: Path) -> dict[str, Procedure]:
@@ -146,7 +155,7 @@ def parse_national_record(data: dict[str, Any]) -> Procedure:
     online_time = _channel_time(ways, "trực tuyến")
     return Procedure(
         code=data["thu_tuc_id"],
-        name=clean(meta["tên_thủ_tục"]),
+        name=procedure_name(meta["tên_thủ_tục"]),
         detail=Detail.NATIONAL_RECORD,
         field=_value(meta.get("lĩnh_vực")),
         agency=_value(content.get("cơ_quan_thực_hiện")),

@@ -162,6 +162,12 @@ def guides() -> GuideBook:
         # It got the registration of a temporary absence at 0.97.
         ("đăng ký tạm hoãn nghĩa vụ quân sự đi học đại học", "military_service_deferral"),
         ("nhà bị sạt lở núi có được hỗ trợ di dời không", "disaster_housing_support"),  # called off-topic
+        # Where to get help: the hotline was called off-topic, the desk's hours and place were declined.
+        ("xin so dien thoai duong day nong cua tinh", "contact"),
+        ("giờ làm việc của bộ phận một cửa", "contact"),
+        ("thứ bảy có làm việc không", "contact"),
+        ("toi nop ho so 3 tuan roi chua co ket qua", "dossier_progress"),  # declined
+        ("mở cửa hàng thuốc tây cần điều kiện gì", "pharmacy"),  # called off-topic
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -259,6 +265,7 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         "không có giấy chứng sinh thì đăng ký khai sinh thế nào",  # the birth registration's answer
         "đánh giá tác động môi trường",
         "giải quyết khiếu nại lần đầu",
+        "đăng ký tạm trú ở bộ phận một cửa xã",  # where to submit it: the procedure's answer
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -297,6 +304,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "birth_notice",
         "feedback",
         "livestock_declaration",
+        "contact",
     }
     for guide in guides.guides:
         last_line = guide.text().splitlines()[-1]

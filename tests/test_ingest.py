@@ -63,6 +63,11 @@ def test_every_catalogue_procedure_is_loaded(merged: dict[str, Procedure], share
     assert all(p.name and p.name != p.code for p in merged.values())
 
 
+def test_names_lose_the_stray_mark_some_end_in(merged: dict[str, Procedure]) -> None:
+    assert merged["1.012132"].name == "Thủ tục đăng ký nhãn hiệu"
+    assert not [p.code for p in merged.values() if re.search(r"[-:;,]$", p.name)]
+
+
 def test_national_record_is_parsed(merged: dict[str, Procedure]) -> None:
     p = merged["1.013124"]
     assert p.detail is Detail.NATIONAL_RECORD

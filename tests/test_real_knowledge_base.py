@@ -269,6 +269,14 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("thay đổi người đại diện theo pháp luật công ty", "2.002010"),  # called off-topic
         ("ket hon voi nguoi trung quoc o bien gioi", "1.000094"),  # a border pass at 0.87
         ("dang ky nghia vu quan su lan dau can giay to gi", "1.013133"),  # 1.001821 is its former code
+        # "nhập khẩu" said for "nhập hộ khẩu": asked back with the permanent residence and vehicle imports.
+        ("bo me o que muon nhap khau ve nha con o thanh pho", "1.004222"),
+        ("xin giay phep dao duong de lap ong nuoc", "1.013061"),  # a driving school's licence first
+        ("dang ky hop tac xa nong nghiep", "1.005280"),  # its long name lost to the cooperative's other steps
+        # Called off-topic: an offshore fishing trip's support, an investment's approval, a rice field's crop.
+        ("ho tro dau cho ngu dan di bien xa", "1.011801"),
+        ("xin chu truong dau tu du an", "1.009645"),
+        ("chuyen doi dat lua sang trong cay an qua", "1.008004"),
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (

@@ -91,6 +91,9 @@ def test_control_characters_are_removed() -> None:
         ("hong biet lam sao", "không biet lam sao"),
         # After "sổ" it is "sổ hồng" typed without diacritics (it read "sổ không").
         ("so hong chung cu", "so hong chung cu"),
+        # After "bị", "hư" it is "hỏng" typed without diacritics (it read "thẻ bị không").
+        ("doi the thuong binh bi hong", "doi the thuong binh bi hong"),
+        ("giay to hu hong", "giay to hu hong"),
         ("chuyen truong THCS", "chuyen truong trung học cơ sở"),
         ("mần giấy tờ ở mô, tui hổng biết", "làm giấy tờ ở mô, tôi không biết"),
         # After "mẫu" it names a certificate of origin (it read "mẫu vợ").
