@@ -60,13 +60,15 @@ def bigrams(normalized_text: str) -> set[str]:
     return {f"{a} {b}" for a, b in pairwise(folded)} or set(folded)
 
 
-def _best(scores: np.ndarray, depth: int, entry_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
+def top_entries(scores: np.ndarray, depth: int, entry_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
     """The ``depth`` best positive scores, best first, as (entry id, score); ``entry_ids`` maps positions to ids."""
     depth = min(depth, len(scores))
     if depth == 0:
         return []
     top = np.argpartition(-scores, depth - 1)[:depth]
-    top = top[np.argsort(-scores[top])]
+    # Equal scores in entry order: the same name filed under two codes scores the same, and an unstable
+    # order let any change to the index flip which code ranked first.
+    top = top[np.lexsort((top, -scores[top]))]
     ids = top if entry_ids is None else entry_ids[top]
     return [(int(i), float(scores[t])) for i, t in zip(ids, top, strict=True) if scores[t] > 0]
 
@@ -170,18 +172,18 @@ class Retriever:
         query_weight = self.index.lexical.query_weight(search_text)
         lexical_scores = self.index.lexical.scores(search_text)
         query_vector = self.embedder.queries([search_text])[0]
-        dense_entries = sorted(self.index.dense_scores(query_vector, DEPTH * 2).items(), key=lambda kv: -kv[1])
+        dense_entries = sorted(self.index.dense_scores(query_vector, DEPTH * 2).items(), key=lambda kv: (-kv[1], kv[0]))
         asked = _Question(
             normalized,
             search_text,
             lexical_scores / query_weight if query_weight else lexical_scores,
-            self._signal(_best(lexical_scores, DEPTH), exclude_faq, scale=query_weight),
+            self._signal(top_entries(lexical_scores, DEPTH), exclude_faq, scale=query_weight),
             self._signal(dense_entries, exclude_faq, scale=1.0),
             query_vector,
         )
         # Names and everyday names apart too: a short name can lose to the many FAQ questions
         # asked with the same words.
-        names = self._signal(_best(lexical_scores[self._name_ids], POOL, self._name_ids), None, scale=1.0)
+        names = self._signal(top_entries(lexical_scores[self._name_ids], POOL, self._name_ids), None, scale=1.0)
         signals = (asked.lexical, names, asked.dense)
         codes = list(dict.fromkeys(c for signal in signals for c, rank in signal.rank.items() if rank <= POOL))
 

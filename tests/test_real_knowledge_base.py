@@ -152,6 +152,8 @@ def test_off_topic_questions_are_refused_politely(assistant: Assistant, question
         "xin học bổng cho học sinh nghèo",
         "đất lâm nghiệp có được cấp sổ không",
         "con ngoài giá thú có được mang họ bố",
+        "ho tro thiet hai do dich ta lon chau phi",
+        "me toi la me viet nam anh hung duoc huong che do gi",
     ],
 )
 def test_administrative_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:
@@ -277,6 +279,7 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("ho tro dau cho ngu dan di bien xa", "1.011801"),
         ("xin chu truong dau tu du an", "1.009645"),
         ("chuyen doi dat lua sang trong cay an qua", "1.008004"),
+        ("van chuyen go rung trong can giay gi", "1.000045"),  # called off-topic
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (

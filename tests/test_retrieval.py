@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 
 from bot.assistant import load_retriever
@@ -15,7 +16,7 @@ from bot.embedder import Embedder
 from bot.index import SearchIndex, build_entries
 from bot.procedure import Procedure
 from bot.ranking import FEATURES
-from bot.retriever import Candidate, Retriever
+from bot.retriever import Candidate, Retriever, top_entries
 from bot.settings import Settings
 from bot.store import Faq, KnowledgeStore
 
@@ -210,6 +211,14 @@ def test_siblings_are_told_apart_by_the_words_the_question_mentions(
     assert asked_foreign[foreign.code].feature("sibling_found") == 1.0
     assert asked_foreign[foreign.code].feature("sibling_missed") == 0.0
     assert top_codes(retriever, "dang ky khai sinh co yeu to nuoc ngoai")[0] == foreign.code
+
+
+def test_equal_scores_keep_the_entry_order() -> None:
+    """The same name under two codes scores the same; an arbitrary order among equal scores let any change
+    to the index flip which code ranked first."""
+    scores = np.random.default_rng(0).random(3000) * 0.5
+    scores[[1200, 2500, 2999]] = 3.0
+    assert [entry for entry, _ in top_entries(scores, 60)[:3]] == [1200, 2500, 2999]
 
 
 def test_siblings_are_told_apart_by_the_markers_the_question_asks_for(
