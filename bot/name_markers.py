@@ -85,13 +85,15 @@ def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
 
 # "Công an tỉnh, thành phố trực thuộc trung ương" names a provincial agency, not the centre.
 _PROVINCE_CITY = _pattern(("thành phố trực thuộc trung ương",))
+# How long or how much it takes, not a loss: "hộ chiếu làm mất bao nhiêu ngày" got the lost passport's report.
+_IT_TAKES = _pattern(("mất bao lâu", "mất bao nhiêu", "mất mấy ngày", "mất mấy tuần", "mất mấy tháng", "mất khoảng"))
 _IN_NAMES = [(m.name, _pattern(m.in_names)) for m in MARKERS]
 _IN_QUESTIONS = [(m.name, _pattern((*m.in_names, *m.in_questions))) for m in MARKERS]
 
 
 def _markers(normalized_text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> frozenset[str]:
     text = " ".join(words(normalized_text))  # punctuation between words is not part of a phrase
-    text = _PROVINCE_CITY.sub("", text)
+    text = _IT_TAKES.sub(" ", _PROVINCE_CITY.sub("", text))
     return frozenset(name for name, pattern in patterns if pattern.search(text))
 
 

@@ -253,8 +253,8 @@ _EXPANSIONS = {
 }
 
 
-# Short forms that are an ordinary word after some words: "so hong" is "sổ hồng" and "bi hong" is
-# "bị hỏng" typed without diacritics, not "sổ không"; "C/O mẫu VK" is a certificate of origin, not "mẫu vợ".
+# Short forms that are an ordinary word after some words: "so hong" is "sổ hồng" and "bi hong" "bị hỏng"
+# typed without diacritics, not "sổ không", "bị không"; "C/O mẫu VK" is a certificate of origin, not "mẫu vợ".
 _KEPT_AFTER: dict[str, frozenset[str]] = {
     "hong": frozenset({"so", "sổ", "bia", "bìa", "bi", "bị", "hu", "hư"}),
     "vk": frozenset({"mẫu", "mau"}),

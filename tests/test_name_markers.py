@@ -52,6 +52,9 @@ def test_markers_in_questions(question: str, markers: set[str]) -> None:
 def test_losing_is_not_taking_time_or_dying() -> None:
     assert asked("làm hộ chiếu mất bao lâu") == set()  # "mất" here is how long it takes
     assert asked("đăng ký khai tử cho bố mất tuần trước") == set()
+    # "làm mất" is how long making it takes when "bao nhiêu ngày" follows, not "lost".
+    assert asked("ho chieu lam mat bao nhieu ngay") == set()
+    assert asked("làm mất hộ chiếu thì làm lại mất bao lâu") == {"reissue", "report_loss"}
 
 
 def test_an_accented_syllable_must_match_exactly() -> None:
