@@ -280,6 +280,7 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("xin chu truong dau tu du an", "1.009645"),
         ("chuyen doi dat lua sang trong cay an qua", "1.008004"),
         ("van chuyen go rung trong can giay gi", "1.000045"),  # called off-topic
+        ("cap lai bang tot nghiep thpt bi mat", "1.005092"),  # the exam's registration at 0.51
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
