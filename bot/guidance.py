@@ -85,7 +85,7 @@ class GuideBook:
         bưu điện": both), else none."""
         asked = words(normalized_question)
         folded = [fold(w) for w in asked]
-        covered: set[int] = {i for i, w in enumerate(folded) if w in _NAMING_NOTHING} | _codes(asked)
+        covered = {i for i, w in enumerate(folded) if w in _NAMING_NOTHING} | _codes(asked) | _durations(folded)
         matched = []
         for guide, phrases, subjects, context in zip(
             self.guides, self._phrases, self._subjects, self._context, strict=True
@@ -112,6 +112,14 @@ def _codes(asked: list[str]) -> set[int]:
                 found.update(range(start, i))
             start = i + 1
     return found
+
+
+_TIME_UNITS = frozenset("ngay tuan thang nam".split())
+
+
+def _durations(folded: list[str]) -> set[int]:
+    """Where the words are a length of time ("chồng bị mất tích 3 năm", "nộp 2 tuần rồi"): they name nothing."""
+    return {j for i, w in enumerate(folded[:-1]) if w.isdigit() and folded[i + 1] in _TIME_UNITS for j in (i, i + 1)}
 
 
 def _syllables(phrases: tuple[str, ...]) -> list[list[tuple[str, str]]]:

@@ -30,7 +30,7 @@ class Marker:
 # "mất" alone is not a loss: "mất bao lâu" is how long it takes, "bố mất" is a death.
 _LOSS_PHRASES = tuple(
     "bị mất, làm mất, đánh mất, mất giấy, mất thẻ, mất sổ, mất bằng, mất hộ chiếu, mất căn cước, mất cccd, "
-    "mất chứng minh, thất lạc, mất cắp, bị trộm".split(", ")
+    "mất chứng minh, thất lạc, mất cắp, bị trộm, mất ví, mất bóp, đánh rơi, móc túi".split(", ")
 )
 _FOREIGN_PHRASES = tuple(
     "ngoại quốc, việt kiều, quốc tịch, hàn quốc, trung quốc, nhật bản, đài loan, người lào, nước lào, campuchia, "
@@ -85,15 +85,21 @@ def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
 
 # "Công an tỉnh, thành phố trực thuộc trung ương" names a provincial agency, not the centre.
 _PROVINCE_CITY = _pattern(("thành phố trực thuộc trung ương",))
-# How long or how much it takes, not a loss: "hộ chiếu làm mất bao nhiêu ngày" got the lost passport's report.
-_IT_TAKES = _pattern(("mất bao lâu", "mất bao nhiêu", "mất mấy ngày", "mất mấy tuần", "mất mấy tháng", "mất khoảng"))
+# "mất" that loses no paper: how long or how much it takes ("hộ chiếu làm mất bao nhiêu ngày" got the lost
+# passport's report), or a lost job, strength or person ("chồng bị mất tích" got a marriage registered again).
+_NOT_A_LOSS = _pattern(
+    (
+        *("mất bao lâu", "mất bao nhiêu", "mất mấy ngày", "mất mấy tuần", "mất mấy tháng", "mất khoảng"),
+        *("mất việc", "mất sức", "mất khả năng", "mất năng lực", "mất tích"),
+    )
+)
 _IN_NAMES = [(m.name, _pattern(m.in_names)) for m in MARKERS]
 _IN_QUESTIONS = [(m.name, _pattern((*m.in_names, *m.in_questions))) for m in MARKERS]
 
 
 def _markers(normalized_text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> frozenset[str]:
     text = " ".join(words(normalized_text))  # punctuation between words is not part of a phrase
-    text = _IT_TAKES.sub(" ", _PROVINCE_CITY.sub("", text))
+    text = _NOT_A_LOSS.sub(" ", _PROVINCE_CITY.sub("", text))
     return frozenset(name for name, pattern in patterns if pattern.search(text))
 
 

@@ -5,9 +5,9 @@ question is cut at "và", "với cả", commas and semicolons; each part that na
 is not an asking word) is searched on its own by the assistant, which keeps only the parts it can answer
 with confidence.
 
-Personal papers named one after another with nothing between them ("mất ví, mất hết căn cước bằng lái thẻ
-bảo hiểm") are several procedures too: each paper becomes a part, with the words around the list ("mất
-hết … thì làm lại thế nào") that say what happened to it.
+Personal papers named one after another with nothing but "và" or a comma between them ("mất ví, mất hết căn
+cước bằng lái thẻ bảo hiểm") are several procedures too: each paper becomes a part, with the words around the
+list ("mất hết … thì làm lại thế nào") that say what happened to it.
 """
 
 from __future__ import annotations
@@ -32,9 +32,28 @@ _PAPERS = [
 
 def question_parts(normalized_question: str) -> list[str]:
     """The parts of a question that each name something, or [] when it names at most one thing."""
-    parts = [paper for part in SEPARATORS.split(normalized_question) if part for paper in _each_paper(part)]
+    pieces = _rows_rejoined([piece for piece in SEPARATORS.split(normalized_question) if piece])
+    parts = [paper for piece in pieces for paper in _each_paper(piece)]
     naming = [p for p in parts if naming_words(p)]
     return naming[:MAX_PARTS] if len(naming) >= 2 else []
+
+
+def _rows_rejoined(pieces: list[str]) -> list[str]:
+    """Pieces cut between two papers put back together: in "mất ví có căn cước và bằng lái xe" the licence
+    was lost too, and cut at "và" it was only a licence (answered with a new one)."""
+    rejoined: list[str] = []
+    for piece in pieces:
+        if rejoined and _has_paper(rejoined[-1], at_end=True) and _has_paper(piece, at_end=False):
+            rejoined[-1] = f"{rejoined[-1]} {piece}"
+        else:
+            rejoined.append(piece)
+    return rejoined
+
+
+def _has_paper(piece: str, at_end: bool) -> bool:
+    """Whether a piece ends (``at_end``) or begins with a paper."""
+    folded = [fold(s) for s in words(piece)]
+    return any((folded[-len(p) :] if at_end else folded[: len(p)]) == p for p in _PAPERS)
 
 
 def _each_paper(part: str) -> list[str]:

@@ -43,18 +43,25 @@ def test_markers_in_names(name: str, markers: set[str]) -> None:
         ("giấy khai sinh ghi sai ngày sinh", {"correct"}),
         ("lấy chồng Hàn Quốc đăng ký kết hôn ở đâu", {"foreign"}),
         ("có việc làm rồi thì báo dừng hẳn thất nghiệp", {"end"}),
+        # A lost wallet's papers are lost: "mất ví có … bằng lái xe" got a new licence.
+        ("mất ví có bằng lái xe", {"reissue", "report_loss"}),
+        ("danh roi ho chieu o san bay", {"reissue", "report_loss"}),
     ],
 )
 def test_markers_in_questions(question: str, markers: set[str]) -> None:
     assert asked(question) == markers
 
 
-def test_losing_is_not_taking_time_or_dying() -> None:
+def test_losing_is_not_taking_time_dying_or_losing_a_job() -> None:
     assert asked("làm hộ chiếu mất bao lâu") == set()  # "mất" here is how long it takes
     assert asked("đăng ký khai tử cho bố mất tuần trước") == set()
     # "làm mất" is how long making it takes when "bao nhiêu ngày" follows, not "lost".
     assert asked("ho chieu lam mat bao nhieu ngay") == set()
     assert asked("làm mất hộ chiếu thì làm lại mất bao lâu") == {"reissue", "report_loss"}
+    # A lost job, strength or person is no lost paper: "chồng bị mất tích" got a marriage registered again.
+    assert asked("bị mất việc thì hưởng trợ cấp gì") == set()
+    assert asked("bi mat suc lao dong co duoc tro cap khong") == set()
+    assert asked("chồng bị mất tích 3 năm làm sao ly hôn") == set()
 
 
 def test_an_accented_syllable_must_match_exactly() -> None:

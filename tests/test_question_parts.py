@@ -37,3 +37,21 @@ def test_papers_named_one_after_another_are_one_part_each_with_what_happened_to_
 def test_papers_with_other_words_between_them_are_not_a_row() -> None:
     assert question_parts(normalize("làm căn cước cần giấy khai sinh không")) == []
     assert question_parts(normalize("mất căn cước thì bằng lái có bị gì không")) == []
+
+
+def test_papers_listed_with_and_or_commas_share_what_happened_to_them() -> None:
+    # Cut at "và", the licence was only "bằng lái xe" and got a new licence's answer.
+    assert question_parts(normalize("mất ví có căn cước và bằng lái xe")) == [
+        normalize("mất ví có căn cước"),
+        normalize("mất ví có bằng lái xe"),
+    ]
+    assert question_parts(normalize("lam ho chieu, can cuoc va bang lai mat bao lau")) == [
+        normalize("lam ho chieu mat bao lau"),
+        normalize("lam can cuoc mat bao lau"),
+        normalize("lam bang lai mat bao lau"),
+    ]
+    # A paper beside a procedure that is not a paper is cut as before.
+    assert question_parts(normalize("làm giấy khai sinh và nhập hộ khẩu cho con")) == [
+        normalize("làm giấy khai sinh"),
+        normalize("nhập hộ khẩu cho con"),
+    ]
