@@ -66,6 +66,9 @@ def test_administrative_questions_are_told_from_chit_chat() -> None:
     assert looks_administrative("đất lấn chiếm hành lang đường")
     assert looks_administrative("từ chối nhận di sản")
     assert looks_administrative("con tôi muốn đổi tên vì tên xấu")
+    assert looks_administrative("thành lập hội")
+    assert looks_administrative("xin giao đất làm nhà ở")
+    assert not looks_administrative("ngày thành lập đảng là ngày nào")
     assert not looks_administrative("giá vàng hôm nay bao nhiêu")
     assert not looks_administrative("chào em")
 

@@ -111,6 +111,10 @@ def test_papers_lost_together_get_an_answer_each(assistant: Assistant) -> None:
     assert reply.kind == "answer", reply.text
     for code in ("2.001194", "3.000348", "1.002759"):  # the identity card, the driving licence, health insurance
         assert f"mã {code}" in reply.text, reply.text
+    # With "và", a new driving licence (1.002835) was the only answer.
+    wallet = assistant.ask("mất ví có căn cước và bằng lái xe")
+    assert wallet.kind == "answer" and "mã 2.001194" in wallet.text and "mã 3.000348" in wallet.text, wallet.text
+    assert "mã 1.002835" not in wallet.text
 
 
 def test_only_the_part_not_answered_goes_to_the_staff_queue(assistant: Assistant) -> None:
@@ -239,6 +243,9 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("ho tro nguoi lao dong mat viec", "1.001978"),
         ("giấy tờ đất đứng tên bố đã mất giờ chia cho các con", "2.001406"),
         ("lam giay khai sihn", "1.001193"),  # a typo: called off-topic
+        # The ministry's passport office answered it: an everyday name of that variant began "làm hộ chiếu ở".
+        ("chị ơi làm hộ chiếu ở đâu ạ", "1.001456"),
+        ("đăng ký khai tử online trên vneid", "2.002622"),  # the temporary residence's "… online trên VNeID"
         # The identity card made at home answered the first at 0.55; the facility doing inspections, the
         # second; the exam registration, the third.
         ("mẹ tôi bị liệt nằm một chỗ có được trợ cấp không", "1.001776"),
