@@ -163,7 +163,10 @@ def guides() -> GuideBook:
         ("nuôi gà thả vườn có phải đăng ký không", "livestock_declaration"),  # asked back with adoptions
         ("giành quyền nuôi con sau ly hôn", "divorce"),
         # A length of time names nothing; the missing spouse got a marriage registered again at 0.87.
-        ("chồng bị mất tích 3 năm làm sao ly hôn", "divorce"),  # asked back with a household split and adoptions
+        ("chồng bị mất tích 3 năm làm sao ly hôn", "divorce"),
+        ("tôi muốn hỏi về thủ tục làm sổ hộ nghèo", "poor_household_recognition"),  # emergency aid at 0.59
+        ("cán bộ hẹn mà không trả kết quả", "dossier_progress"),  # called off-topic
+        ("số điện thoại của ủy ban xã", "contact"),  # declined  # asked back with a household split and adoptions
         # It got the registration of a temporary absence at 0.97.
         ("đăng ký tạm hoãn nghĩa vụ quân sự đi học đại học", "military_service_deferral"),
         ("nhà bị sạt lở núi có được hỗ trợ di dời không", "disaster_housing_support"),  # called off-topic
