@@ -69,6 +69,8 @@ def test_administrative_questions_are_told_from_chit_chat() -> None:
     assert looks_administrative("thành lập hội")
     assert looks_administrative("xin giao đất làm nhà ở")
     assert not looks_administrative("ngày thành lập đảng là ngày nào")
+    assert looks_administrative("huân chương kháng chiến được hưởng gì")
+    assert looks_administrative("thanh niên xung phong được hưởng chế độ gì")
     assert not looks_administrative("giá vàng hôm nay bao nhiêu")
     assert not looks_administrative("chào em")
 
