@@ -53,7 +53,14 @@ def _rows_rejoined(pieces: list[str]) -> list[str]:
 def _has_paper(piece: str, at_end: bool) -> bool:
     """Whether a piece ends (``at_end``) or begins with a paper."""
     folded = [fold(s) for s in words(piece)]
-    return any((folded[-len(p) :] if at_end else folded[: len(p)]) == p for p in _PAPERS)
+    if at_end:
+        return any(folded[-len(p) :] == p for p in _PAPERS)
+    return _paper_at(folded, 0) is not None
+
+
+def _paper_at(folded: list[str], start: int) -> list[str] | None:
+    """The longest paper whose syllables begin at ``start``, if any."""
+    return max((p for p in _PAPERS if folded[start : start + len(p)] == p), key=len, default=None)
 
 
 def _each_paper(part: str) -> list[str]:
@@ -64,7 +71,7 @@ def _each_paper(part: str) -> list[str]:
     row: list[tuple[int, int]] = []  # (start, end) of the papers named one after another
     start = 0
     while start < len(folded):
-        paper = max((p for p in _PAPERS if folded[start : start + len(p)] == p), key=len, default=None)
+        paper = _paper_at(folded, start)
         if paper is None:
             if len(row) >= 2:
                 break
