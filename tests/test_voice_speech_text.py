@@ -119,6 +119,17 @@ def test_a_long_sentence_is_cut_at_a_clause() -> None:
     assert len(short.split()) <= 25
 
 
+def test_a_long_sentence_is_not_cut_after_a_label() -> None:
+    """The birth registration's overview was said as "…, thời hạn giải quyết." with no time after it."""
+    overview = (
+        "Thủ tục “Thủ tục đăng ký khai sinh”, do Ủy ban nhân dân cấp xã giải quyết, thời hạn giải quyết: "
+        "Giải quyết ngay trong ngày nhận đủ giấy tờ; nếu nhận hồ sơ sau 15 giờ thì trả kết quả ngày hôm sau."
+    )
+    assert shorten_for_voice(overview, max_sentences=1) == (
+        "Thủ tục “Thủ tục đăng ký khai sinh”, do Ủy ban nhân dân cấp xã giải quyết."
+    )
+
+
 def test_sentences_do_not_break_after_abbreviations() -> None:
     assert sentences("Xin chào. Tôi ở TP. Hồ Chí Minh. Mã 1.004194 nhé!") == [
         "Xin chào.",

@@ -307,9 +307,10 @@ def _cut_words(sentence: str, max_words: int) -> str:
     if len(words) <= max_words:
         return sentence
     head = words[:max_words]
-    # Prefer the last clause boundary that keeps at least half of the allowance.
+    # Prefer the last clause boundary that keeps at least half of the allowance. Not a colon: its label
+    # would be said without what it introduces ("…, thời hạn giải quyết." with no time).
     for i in range(len(head) - 1, max_words // 2 - 1, -1):
-        if head[i].endswith((",", ";", ":")):
+        if head[i].endswith((",", ";")):
             return " ".join(head[: i + 1])
     return " ".join(head)
 
