@@ -68,12 +68,19 @@ def _steps(text: str) -> list[str]:
 
 
 PORTAL = "Cổng Dịch vụ công quốc gia"
-# A few catalogue names end in a stray mark ("Thủ tục đăng ký nhãn hiệu -"); answers quote the name.
+# A few catalogue names end in a stray mark ("Thủ tục đăng ký nhãn hiệu -") or repeat their own code
+# ("Cấp giấy phép môi trường (cấp Tỉnh) ( 1.010727 )"); answers quote the name and cite the code apart.
 _TRAILING_MARKS = re.compile(r"[\s:;,\-–]+$")
+_TRAILING_CODE = re.compile(r"\s*\(\s*\d\.\d{6}\s*\)$")
 
 
 def procedure_name(text: str) -> str:
-    return _TRAILING_MARKS.sub("", clean(text))
+    name = _TRAILING_MARKS.sub("", _TRAILING_CODE.sub("", clean(text)))
+    letters = [c for c in name if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) > 0.6 * len(letters):
+        # A couple are in capitals ("HƯỞNG TRỢ CẤP ỐM ĐAU"), which an answer should not shout.
+        name = name[0] + name[1:].lower()
+    return name
 
 
 def parse_catalog_service(row: dict[str, Any]) -> Procedure:

@@ -87,6 +87,7 @@ def guides() -> GuideBook:
         ("mua xe máy cũ không có giấy tờ", "vehicle_transfer"),
         ("đổi giấy đăng ký xe bị mất", "vehicle_registration_reissue"),  # got the driving licence's reissue
         ("lam lai cavet xe may bi rach", "vehicle_registration_reissue"),
+        ("dang ky lai xe bi mat cavet", "vehicle_registration_reissue"),  # "lai xe" got the licence's reissue
         # Divorce is the court's: the recording of a divorce granted abroad was answered.
         ("ly hôn thì nộp đơn ở đâu", "divorce"),
         ("don ly hon thuan tinh", "divorce"),
@@ -176,6 +177,25 @@ def guides() -> GuideBook:
         ("thứ bảy có làm việc không", "contact"),
         ("toi nop ho so 3 tuan roi chua co ket qua", "dossier_progress"),  # declined
         ("mở cửa hàng thuốc tây cần điều kiện gì", "pharmacy"),  # called off-topic
+        # Making a will: the first was asked back with a marriage status certificate, the others got the
+        # notary's procedure, which says nothing of a will certified by the commune or written by hand.
+        ("làm di chúc ở ủy ban xã", "will"),
+        ("chứng thực di chúc ở đâu", "will"),
+        ("di chuc viet tay co hop le khong", "will"),
+        ("ba tôi muốn viết di chúc để lại đất cho con", "will"),
+        ("mẹ tôi già yếu muốn làm di chúc tại nhà được không", "will"),
+        # Declined or called off-topic: a Saturday typed as "thu 7", help for who cannot read or sends someone,
+        # a returned dossier to be made again, an official asking for money, the online service levels, a car.
+        ("thu 7 co lam viec khong", "contact"),
+        ("toi bi mu chu lam giay to nho ai", "in_person"),
+        ("nho nguoi khac nop ho so thay duoc khong", "in_person"),
+        ("ho so bi tra ve phai lam lai tu dau a", "dossier_statuses"),
+        ("can bo doi tien ngoai le phi thi bao o dau", "feedback"),
+        ("dich vu cong muc do 4 la gi", "online"),
+        ("sang ten xe oto trong tinh", "vehicle_transfer"),
+        # A student's loan: asked back with a residence registration and a bank's code.
+        ("lam giay vay von ngan hang chinh sach cho sinh vien", "student_loan"),
+        ("con tôi đỗ đại học nhà khó khăn muốn vay vốn ngân hàng chính sách", "student_loan"),
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -208,6 +228,12 @@ def test_the_statuses_guide_tells_an_extended_dossier_is_not_done(guides: GuideB
 
 def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -> None:
     matched = guides.match(normalize("nộp hồ sơ trực tuyến và qua bưu điện cái nào nhanh hơn"))
+    assert [guide.id for guide in matched] == ["online", "post"]
+
+
+def test_living_far_away_gets_both_ways_of_submitting_from_home(guides: GuideBook) -> None:
+    """It was declined."""
+    matched = guides.match(normalize("toi o xa khong len huyen duoc thi nop ho so sao"))
     assert [guide.id for guide in matched] == ["online", "post"]
 
 
@@ -274,6 +300,9 @@ def test_a_question_about_both_ways_of_submitting_gets_both(guides: GuideBook) -
         "đánh giá tác động môi trường",
         "giải quyết khiếu nại lần đầu",
         "đăng ký tạm trú ở bộ phận một cửa xã",  # where to submit it: the procedure's answer
+        # A will at the notary's, or kept there: the procedures.
+        "công chứng di chúc cần giấy tờ gì",
+        "gửi giữ di chúc ở đâu",
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -313,6 +342,8 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "feedback",
         "livestock_declaration",
         "contact",
+        "will",
+        "student_loan",
     }
     for guide in guides.guides:
         last_line = guide.text().splitlines()[-1]
