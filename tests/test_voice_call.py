@@ -254,6 +254,14 @@ def spoken_dossier_call(folder: Path) -> list[dict]:
     ]
 
 
+# The synthetic caller is not always heard right: where the barge-in is detected shifts its words against the
+# recogniser's frames. At 60 offsets 20 ms apart, viet-asr lost "khai sinh" of the question at 7 ("khai kinh",
+# "khai minh" …) and the request for a person at 6 ("cho vui nhân viên"), 2026-12-07. Like a caller, the test
+# says a misheard call's words again in a new call; the tests check what follows words that were heard.
+SYNTHETIC_SPEECH = {"question": lambda heard: "khai sinh" in heard, "person by voice": asks_for_a_person}
+MISHEARD_RETRIES = 2
+
+
 @dataclass
 class Calls:
     voice_before_calls: dict  # what /ready said of the speech engines before the first call
@@ -278,6 +286,12 @@ def calls(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Calls:
         )
 
     records = dict(zip(scripts, asyncio.run(all_calls()), strict=True))
+    for name, heard_right in SYNTHETIC_SPEECH.items():
+        for _ in range(MISHEARD_RETRIES):
+            if heard_right(records[name].text("heard")):
+                break
+            print(f"--- {name}: misheard, said again in a new call\n{records[name].transcript()}")
+            records[name] = asyncio.run(place_call(scripts[name], server.phone, CALLER, max_seconds=120))
     server.require_alive()
     for name, record in records.items():
         first = f"first bot audio at {record.bot_audio[0][0]:.2f} s" if record.bot_audio else "no bot audio"
