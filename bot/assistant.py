@@ -17,7 +17,17 @@ from bot.ranking import Ranker
 from bot.retriever import Candidate, Retriever, SearchResult
 from bot.settings import Settings
 from bot.store import LOW_CONFIDENCE, NOT_IN_CATALOGUE, KnowledgeStore
-from bot.text import MAX_QUESTION_CHARS, clean, fold, folded_key, looks_english, naming_words, normalize, words
+from bot.text import (
+    MAX_QUESTION_CHARS,
+    clean,
+    fold,
+    folded_key,
+    looks_english,
+    naming_words,
+    normalize,
+    without_place_names,
+    words,
+)
 
 CLARIFY_CHOICES = 3
 SHORT_QUESTION_WORDS = 4  # words naming something; a question this short may name a family of procedures
@@ -132,7 +142,7 @@ class Assistant:
             return Reply("invalid", answers.invalid_text())
         if looks_english(question):
             return Reply("invalid", answers.not_vietnamese_text())
-        normalized = normalize(question)
+        normalized = without_place_names(normalize(question))
         guides = self.guides.match(normalized)
         if guides:
             self._log_missing_procedure(question, guides)

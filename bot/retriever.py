@@ -24,7 +24,15 @@ from bot.province import runs_here
 from bot.ranking import FEATURES, Ranker, long_share
 from bot.siblings import sibling_signals
 from bot.spelling import Speller
-from bot.text import fold, naming_words, normalize, with_official_terms, without_peoples_committee, words
+from bot.text import (
+    fold,
+    naming_words,
+    normalize,
+    with_official_terms,
+    without_peoples_committee,
+    without_place_names,
+    words,
+)
 
 DEPTH = 300  # entries read from each signal
 POOL = 30  # procedures taken from each signal's ranking
@@ -167,7 +175,7 @@ class Retriever:
 
     def search(self, question: str, k: int = 10, exclude_faq: int | None = None) -> SearchResult:
         """Rank procedures for a question; ``exclude_faq`` leaves one FAQ entry out (training)."""
-        normalized = self.speller.correct(normalize(question))
+        normalized = self.speller.correct(without_place_names(normalize(question)))
         search_text = with_official_terms(without_peoples_committee(normalized))
         query_weight = self.index.lexical.query_weight(search_text)
         lexical_scores = self.index.lexical.scores(search_text)

@@ -341,6 +341,50 @@ def without_peoples_committee(normalized_text: str) -> str:
     return normalized_text if len(keep) == len(asked) else " ".join(keep)
 
 
+# "làm căn cước ở huyện Lý Sơn", "khai tử tại phường Nghĩa Chánh": the place's name says where the citizen lives,
+# not which procedure, and its syllables only lowered how much of the question a procedure's name covers ("làm
+# căn cước ở huyện lý sơn" was declined, "ở huyện" favoured the district-level reissue of the card). The name is
+# the one or two syllables after a preposition and a unit of local government; a unit without a name stays, as it
+# may say the level ("nộp ở huyện").
+_LOCAL_UNITS = [unit.split() for unit in ("thanh pho", "thi tran", "thi xa", "tinh", "huyen", "quan", "xa", "phuong")]
+_LOCAL_UNITS += [["thon"], ["xom"]]
+_NOT_A_PLACE_NAME = frozenset(
+    "khac nay do kia minh nha noi dang hien dia ban cap tren duoi cua va hay hoac thi ma la de vi ve tu sang".split()
+)
+_PLACE_NAME_WORDS = 2
+
+
+def _place_name_word(folded_word: str) -> bool:
+    return folded_word not in ASKING_WORDS and folded_word not in _NOT_A_PLACE_NAME
+
+
+def without_place_names(normalized_text: str) -> str:
+    """The text without the places it names, unit and name ("làm căn cước ở huyện Lý Sơn" → "làm căn cước ở")."""
+    spans = [m.span() for m in _WORD.finditer(normalized_text)]
+    folded = [fold(normalized_text[a:b]) for a, b in spans]
+    dropped: list[tuple[int, int]] = []
+    i = 1
+    while i < len(spans):
+        unit = next((u for u in _LOCAL_UNITS if folded[i : i + len(u)] == u), None)
+        if unit is None or folded[i - 1] not in _PLACE_PREPOSITIONS:
+            i += 1
+            continue
+        start = i
+        i += len(unit)
+        # The first word must not be a unit ("ở xã, phường"); the second may ("Sơn Tịnh" folds to "son tinh").
+        named = 0
+        while named < _PLACE_NAME_WORDS and i < len(spans) and _place_name_word(folded[i]):
+            if named == 0 and [folded[i]] in _LOCAL_UNITS:
+                break
+            named += 1
+            i += 1
+        if named:  # the unit and its name, with the space before them
+            dropped.append((spans[start - 1][1], spans[i - 1][1]))
+    for a, b in reversed(dropped):
+        normalized_text = normalized_text[:a] + normalized_text[b:]
+    return normalized_text
+
+
 def with_official_terms(normalized_text: str) -> str:
     """The text plus the official terms of the everyday words it uses."""
     extra = [official for pattern, official in _COLLOQUIAL if pattern.search(normalized_text)]

@@ -196,6 +196,12 @@ def guides() -> GuideBook:
         # A student's loan: asked back with a residence registration and a bank's code.
         ("lam giay vay von ngan hang chinh sach cho sinh vien", "student_loan"),
         ("con tôi đỗ đại học nhà khó khăn muốn vay vốn ngân hàng chính sách", "student_loan"),
+        # Declined, or got a pension's transfer: a first pension, a landslide, who answers for a late dossier,
+        # a forgotten password.
+        ("nhan luong huu lan dau can gi", "retirement_pension"),
+        ("nha toi bi sat lo dat can ho tro", "disaster_housing_support"),
+        ("ho so tre hen ai chiu trach nhiem", "dossier_progress"),
+        ("quen mat khau tai khoan dich vu cong", "online"),
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -205,6 +211,7 @@ def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question
 def test_the_online_guide_says_where_to_get_an_account(guides: GuideBook) -> None:
     (online,) = guides.match(normalize("làm định danh mức 2 ở đâu"))
     assert "mức 2" in online.answer and "Công an xã, phường" in online.answer
+    assert "Quên mật khẩu" in online.answer
 
 
 def test_housing_support_for_a_poor_household_comes_with_how_to_be_recognised_as_poor(guides: GuideBook) -> None:

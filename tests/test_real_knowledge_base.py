@@ -294,6 +294,9 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("cap phu hieu xe khach", "2.002288"),  # called off-topic
         ("le phi chung thuc mot trang", "2.000815"),  # declined
         ("nhan cha cho con sau khi da lam khai sinh", "1.001022"),  # the birth registration at 0.54
+        ("tau ca cua toi muon chuyen nhuong cho nguoi khac", "1.003650"),  # declined
+        ("cap phep bien quang cao", "1.004650"),  # declined
+        ("hang xom xay nha lan chiem dat thi lam sao", "1.012812"),  # a building permit at 0.73
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
@@ -465,6 +468,21 @@ def test_the_peoples_committee_one_goes_to_does_not_name_the_procedure(assistant
     ranked = assistant.search("chung thuc chu ky tai ubnd xa").candidates[:3]
     assert ranked[0].procedure.code == "2.000884", [c.procedure.name for c in ranked]
     assert not any("thẩm định" in c.procedure.name.lower() for c in ranked), [c.procedure.name for c in ranked]
+
+
+@pytest.mark.parametrize(
+    ("question", "code"),
+    [
+        ("lam can cuoc o huyen ly son", "2.000200"),  # declined; "ở huyện" then gave the district's reissue
+        ("dang ky tau ca o huyen ly son", "1.003650"),  # asked back with the removal and the reissue
+        ("dang ky khai tu tai phuong nghia chanh", "1.000656"),
+    ],
+)
+def test_the_place_a_citizen_lives_in_does_not_name_the_procedure(
+    assistant: Assistant, question: str, code: str
+) -> None:
+    reply = assistant.ask(question)
+    assert reply.kind == "answer" and reply.procedure_code == code, (reply.kind, reply.procedure_name)
 
 
 @pytest.mark.parametrize(

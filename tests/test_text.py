@@ -17,6 +17,7 @@ from bot.text import (
     normalize,
     with_official_terms,
     without_peoples_committee,
+    without_place_names,
 )
 
 # Every Vietnamese vowel with every tone, in both cases, plus đ and the consonants.
@@ -312,3 +313,32 @@ def test_the_peoples_committee_where_one_goes_is_left_out(question: str, kept: s
 def test_the_peoples_committee_as_a_subject_stays() -> None:
     text = normalize("ubnd xã có chứng thực hợp đồng không")
     assert without_peoples_committee(text) == text
+
+
+@pytest.mark.parametrize(
+    ("question", "kept"),
+    [
+        ("làm căn cước ở huyện Lý Sơn, cần gì?", "làm căn cước ở, cần gì?"),
+        ("cap so do o huyen son tinh mat bao lau", "cap so do o mat bao lau"),  # "tinh" is a unit and a name
+        ("khai tử tại phường Nghĩa Chánh", "khai tử tại"),
+        ("chứng thực ở phường 3 cần gì", "chứng thực ở cần gì"),
+        ("dang ky tam tru o thi xa duc pho", "dang ky tam tru o"),
+    ],
+)
+def test_the_place_a_citizen_names_is_left_out(question: str, kept: str) -> None:
+    assert without_place_names(normalize(question)) == kept
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "nộp ở huyện",  # the level, named by no place
+        "làm căn cước ở tỉnh khác được không",
+        "đăng ký tại xã, phường",
+        "làm ở xã của vợ hay xã của chồng",
+        "ra xã hỏi",
+        "phường xã nào cũng được",
+    ],
+)
+def test_a_unit_without_a_place_name_stays(question: str) -> None:
+    assert without_place_names(normalize(question)) == normalize(question)
