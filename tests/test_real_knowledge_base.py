@@ -297,6 +297,8 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("tau ca cua toi muon chuyen nhuong cho nguoi khac", "1.003650"),  # declined
         ("cap phep bien quang cao", "1.004650"),  # declined
         ("hang xom xay nha lan chiem dat thi lam sao", "1.012812"),  # a building permit at 0.73
+        ("xin phep kinh doanh nha nghi", "2.001478"),  # declined
+        ("cap chung chi hanh nghe thu y", "2.001064"),  # declined (the ministry's and the reissues split it)
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
