@@ -299,6 +299,8 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("hang xom xay nha lan chiem dat thi lam sao", "1.012812"),  # a building permit at 0.73
         ("xin phep kinh doanh nha nghi", "2.001478"),  # declined
         ("cap chung chi hanh nghe thu y", "2.001064"),  # declined (the ministry's and the reissues split it)
+        ("bac nam nay 75 tuoi roi co duoc huong tien gi khong", "1.012823"),  # called off-topic
+        ("nha toi co 2 so do muon gop lai thanh 1", "1.012784"),  # a transfer's certificate at 0.62
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
@@ -462,6 +464,14 @@ def test_only_a_used_procedure_named_in_full_is_taken_for_the_ordinary_case(
     assistant: Assistant, question: str
 ) -> None:
     assert assistant.ask(question).kind != "answer"
+
+
+@pytest.mark.parametrize("question", ["ba noi toi mat roi thi lam giay to gi", "bà tôi qua đời làm giấy tờ gì"])
+def test_a_relatives_death_is_offered_the_death_registration(assistant: Assistant, question: str) -> None:
+    """Called off-topic: the relative's death was no administrative word."""
+    reply = assistant.ask(question)
+    offered = [reply.procedure_code] if reply.kind == "answer" else [c.code for c in reply.choices[:1]]
+    assert offered == ["1.000656"], (reply.kind, reply.procedure_name, reply.choices)
 
 
 def test_the_peoples_committee_one_goes_to_does_not_name_the_procedure(assistant: Assistant) -> None:

@@ -268,6 +268,10 @@ def test_fold_of_vietnamese_text_is_ascii_of_the_same_length(text: str) -> None:
         ("ông mất rồi làm báo tử ở đâu", "khai tử"),
         ("ho tro nguoi lao dong mat viec", "trợ cấp thất nghiệp"),
         ("xin giấy phép khai thác nước ngầm", "nước dưới đất"),
+        # A relative's death: called off-topic.
+        ("ba noi toi mat roi thi lam giay to gi", "khai tử"),
+        ("ông tôi mới mất cần làm thủ tục gì", "khai tử"),
+        ("bố tôi qua đời năm ngoái", "khai tử"),
     ],
 )
 def test_everyday_words_gain_their_official_terms(question: str, official: str) -> None:
@@ -280,6 +284,22 @@ def test_official_terms_are_not_added_to_unrelated_text() -> None:
     assert with_official_terms("đăng ký tạm trú") == "đăng ký tạm trú"
     # Whole words only, and no key folds into an everyday word ("do", "because").
     assert with_official_terms("mua do dung vi do troi mua") == "mua do dung vi do troi mua"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "mẹ tôi mất căn cước",  # a lost paper
+        "anh toi mat ho chieu",
+        "dang ky ket hon co mat tien khong",  # an amount
+        "lam the bao hiem con mat phi khong",
+        "chi mat 3 ngay",
+        # A death beside what the question is about: the electricity contract, not the death's registration.
+        "bà mất rồi mà hợp đồng tiền điện vẫn đứng tên bà",
+    ],
+)
+def test_a_loss_an_amount_or_a_death_beside_a_procedure_asks_for_no_death_registration(question: str) -> None:
+    assert "khai tử" not in with_official_terms(normalize(question))
 
 
 @pytest.mark.parametrize(
