@@ -399,6 +399,7 @@ _DEATH_OF_A_RELATIVE = re.compile(
     r"|kha|nang|tri|ngu|bao|may|khoang|het|thoi|nhieu|\d))"
 )
 
+# Words that only say when ("bố tôi mất năm ngoái giờ mới làm giấy tờ"): beside them the death is named alone.
 _WHEN_WORDS = frozenset("roi nam ngoai thang tuan ngay hom qua truoc nay moi gio lau sang".split())
 
 
