@@ -301,6 +301,8 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("cap chung chi hanh nghe thu y", "2.001064"),  # declined (the ministry's and the reissues split it)
         ("bac nam nay 75 tuoi roi co duoc huong tien gi khong", "1.012823"),  # called off-topic
         ("nha toi co 2 so do muon gop lai thanh 1", "1.012784"),  # a transfer's certificate at 0.62
+        ("me toi 80 tuoi co duoc nha nuoc cho tien khong", "1.001776"),  # called off-topic
+        ("chuyen noi kham chua benh ban dau", "1.002759"),  # called off-topic
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
