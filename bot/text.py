@@ -348,8 +348,9 @@ def without_peoples_committee(normalized_text: str) -> str:
 # căn cước ở huyện lý sơn" was declined, "ở huyện" favoured the district-level reissue of the card). The name is
 # the one or two syllables after a preposition and a unit of local government; a unit without a name stays, as it
 # may say the level ("nộp ở huyện").
-_LOCAL_UNITS = [unit.split() for unit in ("thanh pho", "thi tran", "thi xa", "tinh", "huyen", "quan", "xa", "phuong")]
-_LOCAL_UNITS += [["thon"], ["xom"]]
+_LOCAL_UNITS = [
+    unit.split() for unit in ("thanh pho", "thi tran", "thi xa", "tinh", "huyen", "quan", "xa", "phuong", "thon", "xom")
+]
 _NOT_A_PLACE_NAME = frozenset(
     "khac nay do kia minh nha noi dang hien dia ban cap tren duoi cua va hay hoac thi ma la de vi ve tu sang".split()
 )
