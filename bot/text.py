@@ -390,18 +390,22 @@ def without_place_names(normalized_text: str) -> str:
 
 # "bà nội tôi mất rồi thì làm giấy tờ gì" is a death to register (it was called off-topic). "mất" after a
 # relative is a death unless what follows is lost ("mẹ mất giấy khai sinh") or an amount ("còn mất phí", "chỉ mất
-# 3 ngày"; "có", "đi", "còn", "chỉ" are left out of the relatives for that reason), folded. Only a death the
+# 3 ngày"; "có", "đi", "còn", "chỉ" are left out of the relatives for that reason; "mất 3 tháng rồi" is a death),
+# folded. Only a death the
 # question names alone asks for its registration: "bà mất rồi mà hợp đồng tiền điện vẫn đứng tên bà" is about
 # the contract.
 _DEATH_OF_A_RELATIVE = re.compile(
     r"\b(?:ba|ong|bo|cha|me|ma|chong|vo|anh|chi|em|bac|chu|cau|thim|nguoi than|nguoi nha)"
-    r"(?: (?:noi|ngoai|ruot|toi|tui|em|minh|con|chau))*(?: (?:moi|vua|da|bi))? (?:mat|chet)\b"
+    r"(?: (?:noi|ngoai|ruot|toi|tui|em|minh|con|chau|bo|me|cha|ma|ong|ba))*(?: (?:moi|vua|da|bi))? (?:mat|chet)\b"
     r"(?! (?:giay|the|so|bang|ho (?:chieu|so|khau)|can cuoc|cccd|chung|vi|bop|dien|xe|tien|phi|le|viec|suc|tich"
-    r"|kha|nang|tri|ngu|bao|may|khoang|het|thoi|nhieu|\d))"
+    r"|kha|nang|tri|ngu|bao|may|khoang|het|thoi|nhieu|\d(?!\d* (?:ngay|tuan|thang|nam) (?:roi|truoc|nay))))"
 )
 
-# Words that only say when ("bố tôi mất năm ngoái giờ mới làm giấy tờ"): beside them the death is named alone.
-_WHEN_WORDS = frozenset("roi nam ngoai thang tuan ngay hom qua truoc nay moi gio lau sang".split())
+# Words that only say when ("bố tôi mất năm ngoái giờ mới làm giấy tờ", "mất ba ngày rồi"): beside them the
+# death is named alone.
+_WHEN_WORDS = frozenset(
+    "roi nam ngoai thang tuan ngay hom qua truoc nay moi gio lau sang mot hai ba bon sau bay tam chin muoi".split()
+)
 
 
 def _names_a_death_alone(folded_text: str) -> bool:

@@ -64,6 +64,7 @@ def guides() -> GuideBook:
         ("xin chuyển đất nông nghiệp lên thổ cư để xây nhà", "land_use_change_to_residential"),
         ("chuyen dat vuon sang dat o mat bao lau", "land_use_change_to_residential"),
         ("gia han giay phep lao dong cho chuyen gia nuoc ngoai", "foreign_work_permit"),
+        ("nguoi nuoc ngoai lam viec o cong ty toi can giay phep gi", "foreign_work_permit"),  # asked back
         # A late dossier was called off-topic; asked whole, a dossier's progress got unrelated choices.
         ("tre hen tra ket qua thi sao", "dossier_progress"),
         ("hồ sơ của tôi bị quá hạn mà chưa có kết quả", "dossier_progress"),
@@ -119,6 +120,9 @@ def guides() -> GuideBook:
         ("trợ cấp cho con liệt sĩ đi học", "martyr_family_benefits"),
         ("thờ cúng liệt sĩ được hỗ trợ gì", "martyr_family_benefits"),
         ("di chuyển mộ liệt sĩ về quê", "martyr_family_benefits"),
+        # Asked back with a survivor's allowance and maternity benefits, or with the martyr's recognition.
+        ("bo toi la liet si thi con duoc huong che do gi", "martyr_family_benefits"),
+        ("chồng tôi là liệt sĩ tôi được trợ cấp gì", "martyr_family_benefits"),
         # Called off-topic, and a soldier's family's hardship allowance at 0.71.
         ("nhà bị sập do bão có được hỗ trợ không", "disaster_housing_support"),
         ("xin trợ cấp khó khăn đột xuất do cháy nhà", "disaster_housing_support"),
@@ -296,6 +300,8 @@ def test_living_far_away_gets_both_ways_of_submitting_from_home(guides: GuideBoo
         "hạn chế giao thông đường thủy khi tổ chức lễ hội",
         "hỗ trợ thân nhân liệt sĩ đi tìm mộ",
         "xin giấy xác nhận thân nhân liệt sĩ",
+        "đề nghị công nhận bố tôi là liệt sĩ",
+        "đăng ký tạm trú cho người nước ngoài làm việc",
         # A named procedure's dossier: that procedure's answer.
         "hồ sơ gia hạn giấy phép lái xe",
         "bổ sung hồ sơ đăng ký kinh doanh",

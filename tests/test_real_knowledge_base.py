@@ -303,6 +303,9 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("nha toi co 2 so do muon gop lai thanh 1", "1.012784"),  # a transfer's certificate at 0.62
         ("me toi 80 tuoi co duoc nha nuoc cho tien khong", "1.001776"),  # called off-topic
         ("chuyen noi kham chua benh ban dau", "1.002759"),  # called off-topic
+        ("tre mo coi duoc nha nuoc ho tro gi", "1.001776"),  # called off-topic
+        ("cap ma so thue ca nhan", "1.010241"),  # a change of the tax registration at 0.68
+        ("chung thuc bang dai hoc de nop xin viec", "2.000815"),  # a degree from abroad's recognition at 0.69
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
@@ -388,6 +391,13 @@ def test_the_same_procedure_at_several_levels_is_answered_from_the_detailed_reco
     # The central variant carried everyday names too, and ranked first: it has none now.
     reply = assistant.ask("dạ vâng tôi muốn làm lại cái căn cước bị mất")
     assert (reply.kind, reply.procedure_code) == ("answer", "2.001194"), (reply.kind, reply.text)
+
+
+def test_a_pensioners_death_leads_to_the_death_registration_with_the_survivors_allowance(assistant: Assistant) -> None:
+    """Moving a pension to another area answered it (0.60): its name says "đang hưởng lương hưu"."""
+    reply = assistant.ask("bo toi dang huong luong huu moi mat thi lam gi")
+    offered = [reply.procedure_code] if reply.kind == "answer" else [choice.code for choice in reply.choices]
+    assert offered[:1] == ["2.002622"], (reply.kind, reply.text)
 
 
 def test_asking_back_offers_one_choice_per_procedure_whatever_its_level(assistant: Assistant) -> None:

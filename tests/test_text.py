@@ -272,6 +272,9 @@ def test_fold_of_vietnamese_text_is_ascii_of_the_same_length(text: str) -> None:
         ("ba noi toi mat roi thi lam giay to gi", "khai tử"),
         ("ông tôi mới mất cần làm thủ tục gì", "khai tử"),
         ("bố tôi qua đời năm ngoái", "khai tử"),
+        ("bố mẹ mất làm giấy tờ gì", "khai tử"),  # two relatives
+        ("bo toi mat ba ngay roi", "khai tử"),
+        ("bà tôi mất 3 tháng rồi giờ mới làm giấy tờ", "khai tử"),  # a number that says when
     ],
 )
 def test_everyday_words_gain_their_official_terms(question: str, official: str) -> None:
@@ -294,6 +297,7 @@ def test_official_terms_are_not_added_to_unrelated_text() -> None:
         "dang ky ket hon co mat tien khong",  # an amount
         "lam the bao hiem con mat phi khong",
         "chi mat 3 ngay",
+        "em lam ho chieu mat 3 ngay",
         # A death beside what the question is about: the electricity contract, not the death's registration.
         "bà mất rồi mà hợp đồng tiền điện vẫn đứng tên bà",
     ],
