@@ -306,6 +306,9 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("tre mo coi duoc nha nuoc ho tro gi", "1.001776"),  # called off-topic
         ("cap ma so thue ca nhan", "1.010241"),  # a change of the tax registration at 0.68
         ("chung thuc bang dai hoc de nop xin viec", "2.000815"),  # a degree from abroad's recognition at 0.69
+        ("mien hoc phi cho con thuong binh", "1.005144"),  # the certificate of a merit person's relative at 0.55
+        ("mien hoc phi cho con bo doi", "1.002610"),  # the general fee exemption at 0.82
+        ("cho con di hoc mam non ngoai cong lap duoc ho tro gi", "1.005144"),  # called off-topic
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
