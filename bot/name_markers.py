@@ -42,7 +42,9 @@ MARKERS = (
     # A lost civil status paper is registered again: "làm lại giấy khai sinh bị mất" is "đăng ký lại khai sinh".
     Marker("reissue", ("cấp lại", "đăng ký lại"), ("làm lại", "xin lại", "cấp lại do", *_LOSS_PHRASES)),
     Marker(
-        "exchange", ("cấp đổi", "đổi giấy", "đổi thẻ", "đổi bằng"), ("đổi", "bị hỏng", "hư hỏng", "rách", "hết hạn")
+        "exchange",
+        ("cấp đổi", "đổi giấy", "đổi thẻ", "đổi bằng"),
+        ("đổi", "bị hỏng", "hư hỏng", "rách", "hết hạn", "mối ăn", "mối mọt", "ẩm mốc", "bị mốc", "bị ướt", "nhòe"),
     ),
     Marker("extend", ("gia hạn",), ("hết hạn", "sắp hết hạn", "kéo dài")),
     Marker("remove", ("xóa", "hủy"), ("cắt khẩu", "cắt hộ khẩu", "bỏ tên", "rút tên")),

@@ -65,6 +65,7 @@ def guides() -> GuideBook:
         ("chuyen dat vuon sang dat o mat bao lau", "land_use_change_to_residential"),
         ("gia han giay phep lao dong cho chuyen gia nuoc ngoai", "foreign_work_permit"),
         ("nguoi nuoc ngoai lam viec o cong ty toi can giay phep gi", "foreign_work_permit"),  # asked back
+        ("tôi muốn tặng đất cho con gái", "land_transfer"),  # called off-topic
         # A late dossier was called off-topic; asked whole, a dossier's progress got unrelated choices.
         ("tre hen tra ket qua thi sao", "dossier_progress"),
         ("hồ sơ của tôi bị quá hạn mà chưa có kết quả", "dossier_progress"),

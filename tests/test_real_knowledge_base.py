@@ -309,6 +309,9 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("mien hoc phi cho con thuong binh", "1.005144"),  # the certificate of a merit person's relative at 0.55
         ("mien hoc phi cho con bo doi", "1.002610"),  # the general fee exemption at 0.82
         ("cho con di hoc mam non ngoai cong lap duoc ho tro gi", "1.005144"),  # called off-topic
+        ("sổ đỏ bị mối ăn mất một góc", "1.012783"),  # a project's land certificate at 0.64
+        ("gộp sổ đỏ", "1.012784"),  # a certificate's exchange at 0.84
+        ("đăng ký trang trại nuôi tôm", "1.004692"),  # a support for high-tech shrimp farming at 0.53
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (

@@ -268,6 +268,9 @@ def test_fold_of_vietnamese_text_is_ascii_of_the_same_length(text: str) -> None:
         ("ông mất rồi làm báo tử ở đâu", "khai tử"),
         ("ho tro nguoi lao dong mat viec", "trợ cấp thất nghiệp"),
         ("xin giấy phép khai thác nước ngầm", "nước dưới đất"),
+        # Answered with a certificate's exchange.
+        ("gộp sổ đỏ", "hợp thửa"),
+        ("tách bìa đỏ", "tách thửa"),
         # A relative's death: called off-topic.
         ("ba noi toi mat roi thi lam giay to gi", "khai tử"),
         ("ông tôi mới mất cần làm thủ tục gì", "khai tử"),
