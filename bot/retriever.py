@@ -16,6 +16,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from bot.ages import AgeRange, asked_ages, fits_ages, name_age_range
 from bot.embedder import Embedder
 from bot.index import SearchIndex
 from bot.name_markers import name_markers, question_markers
@@ -103,6 +104,7 @@ class _NameTerms:
     words: frozenset[str]  # folded syllables of the name
     alias_words: frozenset[str]  # … of the name and its everyday names
     markers: frozenset[str]  # see bot.name_markers
+    ages: AgeRange | None  # see bot.ages
 
     @classmethod
     def of(cls, procedure: Procedure) -> _NameTerms:
@@ -114,6 +116,7 @@ class _NameTerms:
             frozenset(words(fold(name))),
             frozenset(words(fold(with_aliases))),
             name_markers(name),
+            name_age_range(name),
         )
 
 
@@ -207,13 +210,18 @@ class Retriever:
         features = np.array(rows) if rows else np.zeros((0, len(FEATURES)))
         share = long_share(len(words(normalized)))
         scores = self.ranker.scores(features, share)
-        probabilities = np.exp(scores - scores.max(initial=0.0))
+        # A procedure whose name is for another age than the one asked comes after the others and takes
+        # none of the probability (bot.ages).
+        ages = asked_ages(normalized)
+        fits = np.array([fits_ages(self._terms(code).ages, ages) for code in codes], dtype=bool)
+        probabilities = np.where(fits, np.exp(scores - scores[fits].max(initial=0.0)), 0.0)
         probabilities /= probabilities.sum() or 1.0
         candidates = [
             Candidate(self.procedures[code], float(s), f, float(p))
             for code, s, f, p in zip(codes, scores, features, probabilities, strict=True)
         ]
-        candidates.sort(key=lambda c: -c.score)
+        order = sorted(range(len(candidates)), key=lambda i: (not fits[i], -candidates[i].score))
+        candidates = [candidates[i] for i in order]
         return SearchResult(question, normalized, candidates[:k], query_weight, share)
 
     def _signal(self, entries: list[tuple[int, float]], exclude_faq: int | None, scale: float) -> _Signal:

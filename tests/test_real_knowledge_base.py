@@ -312,6 +312,7 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("sổ đỏ bị mối ăn mất một góc", "1.012783"),  # a project's land certificate at 0.64
         ("gộp sổ đỏ", "1.012784"),  # a certificate's exchange at 0.84
         ("đăng ký trang trại nuôi tôm", "1.004692"),  # a support for high-tech shrimp farming at 0.53
+        ("bà tôi 85 tuổi có được trợ cấp hàng tháng không", "1.001776"),  # the allowance for 75 to 80 at 0.76
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
@@ -397,6 +398,26 @@ def test_the_same_procedure_at_several_levels_is_answered_from_the_detailed_reco
     # The central variant carried everyday names too, and ranked first: it has none now.
     reply = assistant.ask("dạ vâng tôi muốn làm lại cái căn cước bị mất")
     assert (reply.kind, reply.procedure_code) == ("answer", "2.001194"), (reply.kind, reply.text)
+
+
+@pytest.mark.parametrize(
+    ("question", "other_age"),
+    [
+        # The allowance for 75 to 80 answered it (0.76).
+        ("bà tôi 85 tuổi có được trợ cấp hàng tháng không", "1.012823"),
+        # The birth registration with a health insurance card for children under 6 answered them (0.95, 0.91).
+        ("con 8 tuổi làm thẻ bảo hiểm y tế", "2.002621"),
+        ("làm thẻ bhyt cho người trên 80 tuổi", "2.002621"),
+    ],
+)
+def test_a_procedure_for_another_age_comes_after_those_for_the_age_asked(
+    assistant: Assistant, question: str, other_age: str
+) -> None:
+    candidates = assistant.retriever.search(question, k=1000).candidates
+    fitting = [c for c in candidates if c.probability > 0]
+    assert candidates[: len(fitting)] == fitting  # each name for another age after them, with no probability
+    assert other_age in [c.procedure.code for c in candidates[len(fitting) :]]
+    assert assistant.ask(question).procedure_code != other_age
 
 
 def test_a_pensioners_death_leads_to_the_death_registration_with_the_survivors_allowance(assistant: Assistant) -> None:

@@ -1,0 +1,63 @@
+"""Ages: the age a procedure's name is limited to, and the ages a question states.
+
+A few names are for one age only: the birth registration with a health insurance card "cho trẻ em dưới
+6 tuổi", the identity card "cho người từ đủ 14 tuổi trở lên", the elderly allowance "từ đủ 75 tuổi đến 80
+tuổi". Their other words fit questions about other ages as well: "làm thẻ bhyt cho người trên 80 tuổi" was
+answered with the card for children under 6, "bà tôi 85 tuổi có được trợ cấp hàng tháng không" with the
+allowance for 75 to 80. Ages are in whole years, as half-open ranges [from, to); months ("36 tháng tuổi")
+are not ages here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from bot.text import fold, normalize
+
+AgeRange = tuple[int, float]  # [from, to) in years
+
+_NO_LIMIT = float("inf")
+# Folded. "người cao tuổi" is 60 and over (Luật Người cao tuổi, Điều 2); "người già" says the same.
+_ELDERLY = re.compile(r"\b(?:cao tuoi|nguoi gia)\b")
+# Each phrase and the range it allows, widest first: a number is read by the first phrase that holds it
+# ("từ đủ 14 tuổi trở lên" is not also 14 exactly).
+_PHRASES: list[tuple[re.Pattern[str], Callable[..., AgeRange]]] = [
+    (re.compile(r"\btu (?:du )?(\d+) tuoi (?:den|toi) (?:duoi )?(\d+) tuoi\b"), lambda low, high: (low, high)),
+    (re.compile(r"\b(?:tu )?(?:du )?(\d+) tuoi tro len\b"), lambda low: (low, _NO_LIMIT)),
+    (re.compile(r"\b(?:tren|hon|ngoai) (\d+) tuoi\b"), lambda age: (age + 1, _NO_LIMIT)),
+    (re.compile(r"\b(?:duoi|chua du|chua toi|chua den) (\d+) tuoi\b"), lambda age: (0, age)),
+    (re.compile(r"\b(\d+) tuoi\b"), lambda age: (age, age + 1)),
+]
+
+
+def _ranges(folded_text: str) -> list[AgeRange]:
+    """Every age the text states, each as the range it allows."""
+    found: list[AgeRange] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, to_range in _PHRASES:
+        for m in pattern.finditer(folded_text):
+            if not any(a < m.end() and m.start() < b for a, b in taken):
+                found.append(to_range(*map(int, m.groups())))
+                taken.append(m.span())
+    return found
+
+
+def name_age_range(name: str) -> AgeRange | None:
+    """The ages a procedure's name is limited to, if it names one range."""
+    ranges = _ranges(fold(normalize(name)).lower())
+    return ranges[0] if len(ranges) == 1 else None
+
+
+def asked_ages(normalized_question: str) -> list[AgeRange]:
+    """The ages the question states ("con 8 tuổi", "người trên 80 tuổi", "người cao tuổi")."""
+    folded = fold(normalized_question).lower()
+    return _ranges(folded) or ([(60, _NO_LIMIT)] if _ELDERLY.search(folded) else [])
+
+
+def fits_ages(name_range: AgeRange | None, asked: list[AgeRange]) -> bool:
+    """Whether a procedure for ``name_range`` can be for someone of an asked age."""
+    if name_range is None or not asked:
+        return True
+    low, high = name_range
+    return any(a < high and low < b for a, b in asked)
