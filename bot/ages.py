@@ -31,8 +31,23 @@ _PHRASES: list[tuple[re.Pattern[str], Callable[..., AgeRange]]] = [
 ]
 
 
+# Ages said in words, as the callbot hears them ("tám mươi lăm tuổi"), folded: "lăm", "mốt", "tư" only
+# after "mươi".
+_DIGITS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "lam": 5, "sau": 6, "bay": 7, "tam": 8, "chin": 9}
+_ONES = "mot|hai|ba|bon|nam|sau|bay|tam|chin"
+_SPOKEN_AGE = re.compile(rf"\b(?:(?:({_ONES}) )?muoi(?: ({_ONES}|tu|lam))?|({_ONES})) tuoi\b")
+
+
+def _in_digits(spoken: re.Match[str]) -> str:
+    tens, ones, alone = spoken.groups()
+    if alone:
+        return f"{_DIGITS[alone]} tuoi"
+    return f"{(_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[ones] if ones else 0)} tuoi"
+
+
 def _ranges(folded_text: str) -> list[AgeRange]:
     """Every age the text states, each as the range it allows."""
+    folded_text = _SPOKEN_AGE.sub(_in_digits, folded_text)
     found: list[AgeRange] = []
     taken: list[tuple[int, int]] = []
     for pattern, to_range in _PHRASES:

@@ -33,6 +33,11 @@ def test_the_age_a_name_is_limited_to(name: str, ages: tuple[int, float] | None)
         ("con tôi từ 14 tuổi trở lên", [(14, math.inf)]),
         ("thẻ bhyt cho người cao tuổi", [(60, math.inf)]),
         ("bố 80 tuổi, con 5 tuổi", [(80, 81), (5, 6)]),
+        # Said on the phone.
+        ("mẹ tôi năm nay tám mươi lăm tuổi", [(85, 86)]),
+        ("con tôi mười bốn tuổi", [(14, 15)]),
+        ("bé năm tuổi", [(5, 6)]),
+        ("ông bảy mươi tuổi", [(70, 71)]),
         ("bé 3 tháng tuổi làm khai sinh", []),
         ("làm căn cước ở đâu", []),
     ],
