@@ -66,6 +66,10 @@ def guides() -> GuideBook:
         ("gia han giay phep lao dong cho chuyen gia nuoc ngoai", "foreign_work_permit"),
         ("nguoi nuoc ngoai lam viec o cong ty toi can giay phep gi", "foreign_work_permit"),  # asked back
         ("tôi muốn tặng đất cho con gái", "land_transfer"),  # called off-topic
+        # The catalogue has no admission to primary school: called off-topic, or the lower secondary admission.
+        ("con tôi năm nay vào lớp một thì có cần giấy tờ gì không", "first_grade_enrolment"),
+        ("đăng ký cho con vào lớp 1", "first_grade_enrolment"),
+        ("bé 5 tuổi có được vào lớp 1 sớm không", "first_grade_enrolment"),
         # A late dossier was called off-topic; asked whole, a dossier's progress got unrelated choices.
         ("tre hen tra ket qua thi sao", "dossier_progress"),
         ("hồ sơ của tôi bị quá hạn mà chưa có kết quả", "dossier_progress"),
@@ -302,6 +306,7 @@ def test_living_far_away_gets_both_ways_of_submitting_from_home(guides: GuideBoo
         "hỗ trợ thân nhân liệt sĩ đi tìm mộ",
         "xin giấy xác nhận thân nhân liệt sĩ",
         "đề nghị công nhận bố tôi là liệt sĩ",
+        "chuyển trường cho con học lớp 1",
         "đăng ký tạm trú cho người nước ngoài làm việc",
         # A named procedure's dossier: that procedure's answer.
         "hồ sơ gia hạn giấy phép lái xe",
@@ -352,6 +357,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "disaster_housing_support",
         "guardianship_end",
         "extra_tutoring",
+        "first_grade_enrolment",
         "birth_notice",
         "feedback",
         "livestock_declaration",
