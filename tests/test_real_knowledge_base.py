@@ -313,6 +313,7 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("gộp sổ đỏ", "1.012784"),  # a certificate's exchange at 0.84
         ("đăng ký trang trại nuôi tôm", "1.004692"),  # a support for high-tech shrimp farming at 0.53
         ("bà tôi 85 tuổi có được trợ cấp hàng tháng không", "1.001776"),  # the allowance for 75 to 80 at 0.76
+        ("xin xac nhan noi o hien tai", "1.010041"),  # asked back, an identity number's confirmation first
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
