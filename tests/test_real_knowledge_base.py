@@ -314,6 +314,8 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("đăng ký trang trại nuôi tôm", "1.004692"),  # a support for high-tech shrimp farming at 0.53
         ("bà tôi 85 tuổi có được trợ cấp hàng tháng không", "1.001776"),  # the allowance for 75 to 80 at 0.76
         ("xin xac nhan noi o hien tai", "1.010041"),  # asked back, an identity number's confirmation first
+        ("ho chieu bi hong", "1.001456"),  # asked back with driving licences
+        ("xin quoc tich viet nam", "2.002039"),  # asked back, the renunciation first
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
