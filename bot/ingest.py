@@ -18,8 +18,9 @@ import hashlib
 import json
 import logging
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -373,6 +374,33 @@ def load_faqs(data_dir: Path, extra_codes: dict[int, list[str]] | None = None) -
 # ---- everything -------------------------------------------------------------
 
 
+# A few catalogue names lost a letter to a bad decoding upstream: "Cấp Giấy chứng nhận \ufffd\ufffdủ điều kiện …"
+# (U+FFFD, one or more for the one letter). Answers quote names, so each such word is given back the letter
+# that makes it a word the other names use, the one used most between the same neighbours if several do.
+_LOST_LETTER = "\ufffd"
+
+
+def _repair_lost_letters(procedures: Iterable[Procedure]) -> None:
+    procedures = list(procedures)
+    sound = [p.name.split() for p in procedures if _LOST_LETTER not in p.name]
+    used = Counter(w.lower() for name in sound for w in name)
+    pairs = Counter((a.lower(), b.lower()) for name in sound for a, b in pairwise(name))
+    for procedure in procedures:
+        if _LOST_LETTER not in procedure.name:
+            continue
+        name = procedure.name.split()
+        for i, word in enumerate(name):
+            pattern = re.compile(re.sub(f"{_LOST_LETTER}+", ".", re.escape(word.lower())))
+            fits = [w for w in used if pattern.fullmatch(w)] if _LOST_LETTER in word else []
+            if fits:
+                before = name[i - 1].lower() if i else ""
+                after = name[i + 1].lower() if i + 1 < len(name) else ""
+                best = max(fits, key=lambda w: (pairs[before, w] + pairs[w, after], used[w]))
+                name[i] = best[0].upper() + best[1:] if word[0].isupper() else best
+        procedure.name = " ".join(name)
+        log.info("%s: a letter lost upstream given back: %s", procedure.code, procedure.name)
+
+
 def _link_reissued_twins(merged: dict[str, Procedure]) -> None:
     """A name the catalogue lists under several codes is one procedure re-issued under a new code, while the
     portal's questions are still filed under the old ones. Its current code (``_current_twin``) is served,
@@ -433,6 +461,7 @@ def load_procedures(data_dir: Path, curated_dir: Path, aliases_file: Path) -> li
         if current:
             procedure.popularity = max(procedure.popularity, current.popularity)
         merged[procedure.code] = procedure
+    _repair_lost_letters(merged.values())
     _link_reissued_twins(merged)
     _retire_former_codes(merged)
     unknown = merge_aliases(merged.values(), load_aliases(aliases_file))

@@ -70,6 +70,15 @@ def test_names_lose_a_stray_mark_their_own_code_or_capitals(merged: dict[str, Pr
     assert not [p.code for p in merged.values() if re.search(r"[-:;,]$|\(\s*\d\.\d{6}\s*\)$", p.name)]
 
 
+def test_a_letter_lost_upstream_is_given_back_from_the_words_other_names_use(merged: dict[str, Procedure]) -> None:
+    """Ten catalogue names carry U+FFFD where a bad decoding lost a letter; answers quote names."""
+    assert merged["1.004363"].name == "Cấp Giấy chứng nhận đủ điều kiện buôn bán thuốc bảo vệ thực vật"
+    assert merged["1.013260"].name.startswith("Điều chỉnh thông tin")  # a capital letter stays one
+    # "đ\ufffd\ufffdu" fits "đâu", "đầu", "đều" …: the word used between the same neighbours wins.
+    assert "(trừ nhà đầu tư nước ngoài" in merged["1.004915"].name
+    assert not [p.code for p in merged.values() if "\ufffd" in p.name]
+
+
 def test_national_record_is_parsed(merged: dict[str, Procedure]) -> None:
     p = merged["1.013124"]
     assert p.detail is Detail.NATIONAL_RECORD

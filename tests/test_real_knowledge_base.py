@@ -316,6 +316,7 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("xin xac nhan noi o hien tai", "1.010041"),  # asked back, an identity number's confirmation first
         ("ho chieu bi hong", "1.001456"),  # asked back with driving licences
         ("xin quoc tich viet nam", "2.002039"),  # asked back, the renunciation first
+        ("xin giay phep ban thuoc bao ve thuc vat", "1.004363"),  # declined
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
