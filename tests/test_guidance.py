@@ -128,6 +128,7 @@ def guides() -> GuideBook:
         # Asked back with a survivor's allowance and maternity benefits, or with the martyr's recognition.
         ("bo toi la liet si thi con duoc huong che do gi", "martyr_family_benefits"),
         ("chồng tôi là liệt sĩ tôi được trợ cấp gì", "martyr_family_benefits"),
+        ("di doi mo liet si", "martyr_family_benefits"),  # the support for finding a grave at 0.59
         # Called off-topic, and a soldier's family's hardship allowance at 0.71.
         ("nhà bị sập do bão có được hỗ trợ không", "disaster_housing_support"),
         ("xin trợ cấp khó khăn đột xuất do cháy nhà", "disaster_housing_support"),

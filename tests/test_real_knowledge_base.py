@@ -317,6 +317,9 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("ho chieu bi hong", "1.001456"),  # asked back with driving licences
         ("xin quoc tich viet nam", "2.002039"),  # asked back, the renunciation first
         ("xin giay phep ban thuoc bao ve thuc vat", "1.004363"),  # declined
+        ("nguoi ngheo duoc luat su giup mien phi khong", "2.000829"),  # called off-topic
+        ("the chap xe may vay ngan hang", "1.011435"),  # a ship's mortgage at 0.79 ("đăng ký biện pháp bảo đảm")
+        ("cap giay phep lien hoan van nghe", "1.009398"),  # asked back with cross-border transport permits
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
