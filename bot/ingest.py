@@ -390,8 +390,10 @@ def _repair_lost_letters(procedures: Iterable[Procedure]) -> None:
             continue
         name = procedure.name.split()
         for i, word in enumerate(name):
+            if _LOST_LETTER not in word:
+                continue
             pattern = re.compile(re.sub(f"{_LOST_LETTER}+", ".", re.escape(word.lower())))
-            fits = [w for w in used if pattern.fullmatch(w)] if _LOST_LETTER in word else []
+            fits = [w for w in used if pattern.fullmatch(w)]
             if fits:
                 before = name[i - 1].lower() if i else ""
                 after = name[i + 1].lower() if i + 1 < len(name) else ""

@@ -393,11 +393,10 @@ def without_place_names(normalized_text: str) -> str:
 
 
 # "bà nội tôi mất rồi thì làm giấy tờ gì" is a death to register (it was called off-topic). "mất" after a
-# relative is a death unless what follows is lost ("mẹ mất giấy khai sinh") or an amount ("còn mất phí", "chỉ mất
-# 3 ngày"; "có", "đi", "còn", "chỉ" are left out of the relatives for that reason; "mất 3 tháng rồi" is a death),
-# folded. Only a death the
-# question names alone asks for its registration: "bà mất rồi mà hợp đồng tiền điện vẫn đứng tên bà" is about
-# the contract.
+# relative (or two: "bố mẹ") is a death unless what follows is lost ("mẹ mất giấy khai sinh") or an amount ("còn
+# mất phí", "chỉ mất 3 ngày"; "có", "đi", "còn", "chỉ" are left out of the relatives for that reason; "mất 3 tháng
+# rồi" is a death), folded. Only a death the question names alone asks for its registration: "bà mất rồi mà hợp
+# đồng tiền điện vẫn đứng tên bà" is about the contract.
 _DEATH_OF_A_RELATIVE = re.compile(
     r"\b(?:ba|ong|bo|cha|me|ma|chong|vo|anh|chi|em|bac|chu|cau|thim|nguoi than|nguoi nha)"
     r"(?: (?:noi|ngoai|ruot|toi|tui|em|minh|con|chau|bo|me|cha|ma|ong|ba))*(?: (?:moi|vua|da|bi))? (?:mat|chet)\b"
