@@ -70,6 +70,7 @@ def guides() -> GuideBook:
         ("con tôi năm nay vào lớp một thì có cần giấy tờ gì không", "first_grade_enrolment"),
         ("đăng ký cho con vào lớp 1", "first_grade_enrolment"),
         ("bé 5 tuổi có được vào lớp 1 sớm không", "first_grade_enrolment"),
+        ("trẻ 10 tuổi có phải làm căn cước không", "identity_card_for_children"),  # the card's exchange at 0.85
         # A late dossier was called off-topic; asked whole, a dossier's progress got unrelated choices.
         ("tre hen tra ket qua thi sao", "dossier_progress"),
         ("hồ sơ của tôi bị quá hạn mà chưa có kết quả", "dossier_progress"),
