@@ -1,10 +1,11 @@
 """Ages: the age a procedure's name is limited to, and the ages a question states.
 
 A few names are for one age only: the birth registration with a health insurance card "cho trẻ em dưới
-6 tuổi", the identity card "cho người từ đủ 14 tuổi trở lên", the elderly allowance "từ đủ 75 tuổi đến 80
-tuổi". Their other words fit questions about other ages as well: "làm thẻ bhyt cho người trên 80 tuổi" was
-answered with the card for children under 6, "bà tôi 85 tuổi có được trợ cấp hàng tháng không" with the
-allowance for 75 to 80. Ages are in whole years, as half-open ranges [from, to); months ("36 tháng tuổi")
+6 tuổi", the identity card "cho người từ đủ 14 tuổi trở lên". Their other words fit questions about other
+ages as well: "làm thẻ bhyt cho người trên 80 tuổi" and "con 8 tuổi làm thẻ bảo hiểm y tế" were answered with
+the card for children under 6. A name listing several groups limits the age of one of them only, so it
+limits none: the allowance "cho người cao tuổi từ đủ 75 tuổi đến 80 tuổi …; Người mắc bệnh ung thư …" is also
+for a cancer patient of 60. Ages are in whole years, as half-open ranges [from, to); months ("36 tháng tuổi")
 are not ages here.
 """
 
@@ -58,10 +59,14 @@ def _ranges(folded_text: str) -> list[AgeRange]:
     return found
 
 
+_SEVERAL_GROUPS = re.compile(r";|\bhoac\b")
+
+
 def name_age_range(name: str) -> AgeRange | None:
-    """The ages a procedure's name is limited to, if it names one range."""
-    ranges = _ranges(fold(normalize(name)).lower())
-    return ranges[0] if len(ranges) == 1 else None
+    """The ages a procedure's name is limited to, if it names one range and one group of people."""
+    folded = fold(normalize(name)).lower()
+    ranges = _ranges(folded)
+    return ranges[0] if len(ranges) == 1 and not _SEVERAL_GROUPS.search(folded) else None
 
 
 def asked_ages(normalized_question: str) -> list[AgeRange]:

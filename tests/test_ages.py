@@ -15,6 +15,13 @@ from bot.text import normalize
         ("Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên (thực hiện tại cấp tỉnh)", (14, math.inf)),
         ("Trợ cấp xã hội hàng tháng cho người cao tuổi từ đủ 75 tuổi đến 80 tuổi mà không có lương hưu", (75, 80)),
         ("Đề nghị việc sử dụng người chưa đủ 13 tuổi làm việc", (0, 13)),
+        # A name listing several groups limits one of them only.
+        (
+            "Thủ tục thực hiện trợ cấp xã hội hàng tháng cho người cao tuổi từ đủ 75 tuổi đến 80 tuổi mà không có "
+            "lương hưu; Người mắc bệnh ung thư, suy thận mãn chạy thận nhân tạo",
+            None,
+        ),
+        ("Sửa đổi hộ chiếu phổ thông, hoặc bổ sung trẻ em dưới 09 tuổi vào hộ chiếu của cha hoặc mẹ", None),
         ("Thủ tục đăng ký khai sinh", None),
         ("Đăng ký bản công bố sản phẩm dinh dưỡng cho trẻ đến 36 tháng tuổi", None),  # months are no age here
     ],

@@ -312,7 +312,6 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("sổ đỏ bị mối ăn mất một góc", "1.012783"),  # a project's land certificate at 0.64
         ("gộp sổ đỏ", "1.012784"),  # a certificate's exchange at 0.84
         ("đăng ký trang trại nuôi tôm", "1.004692"),  # a support for high-tech shrimp farming at 0.53
-        ("bà tôi 85 tuổi có được trợ cấp hàng tháng không", "1.001776"),  # the allowance for 75 to 80 at 0.76
         ("xin xac nhan noi o hien tai", "1.010041"),  # asked back, an identity number's confirmation first
         ("ho chieu bi hong", "1.001456"),  # asked back with driving licences
         ("xin quoc tich viet nam", "2.002039"),  # asked back, the renunciation first
@@ -411,8 +410,6 @@ def test_the_same_procedure_at_several_levels_is_answered_from_the_detailed_reco
 @pytest.mark.parametrize(
     ("question", "other_age"),
     [
-        # The allowance for 75 to 80 answered it (0.76).
-        ("bà tôi 85 tuổi có được trợ cấp hàng tháng không", "1.012823"),
         # The birth registration with a health insurance card for children under 6 answered them (0.95, 0.91).
         ("con 8 tuổi làm thẻ bảo hiểm y tế", "2.002621"),
         ("làm thẻ bhyt cho người trên 80 tuổi", "2.002621"),
@@ -426,6 +423,13 @@ def test_a_procedure_for_another_age_comes_after_those_for_the_age_asked(
     assert candidates[: len(fitting)] == fitting  # each name for another age after them, with no probability
     assert other_age in [c.procedure.code for c in candidates[len(fitting) :]]
     assert assistant.ask(question).procedure_code != other_age
+
+
+def test_a_name_listing_several_groups_is_not_limited_to_the_age_of_one(assistant: Assistant) -> None:
+    """The allowance "cho người cao tuổi từ đủ 75 tuổi đến 80 tuổi …; Người mắc bệnh ung thư …" is also for a
+    cancer patient of 65."""
+    reply = assistant.ask("mẹ tôi 65 tuổi bị ung thư chạy thận có được trợ cấp không")
+    assert (reply.kind, reply.procedure_code) == ("answer", "1.012823"), reply.text
 
 
 def test_a_pensioners_death_leads_to_the_death_registration_with_the_survivors_allowance(assistant: Assistant) -> None:
