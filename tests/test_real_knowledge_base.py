@@ -320,6 +320,7 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("the chap xe may vay ngan hang", "1.011435"),  # a ship's mortgage at 0.79 ("đăng ký biện pháp bảo đảm")
         ("cap giay phep lien hoan van nghe", "1.009398"),  # asked back with cross-border transport permits
         ("xin giay phep thanh lap hoi", "2.001481"),  # asked back with a publisher's licence ("hoi" also asks)
+        ("lam lai bang tot nghiep dai hoc bi sai ten", "2.001914"),  # a copy from the register at 0.56
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
