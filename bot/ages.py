@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from bot.dossier_codes import DIGIT_WORDS
 from bot.text import fold, normalize
 
 AgeRange = tuple[int, float]  # [from, to) in years
@@ -33,8 +34,7 @@ _PHRASES: list[tuple[re.Pattern[str], Callable[..., AgeRange]]] = [
 
 
 # Ages said in words, as the callbot hears them ("tám mươi lăm tuổi"), folded: "lăm", "mốt", "tư" only
-# after "mươi".
-_DIGITS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "lam": 5, "sau": 6, "bay": 7, "tam": 8, "chin": 9}
+# after "mươi". The digits' values are those dossier codes are read with.
 _ONES = "mot|hai|ba|bon|nam|sau|bay|tam|chin"
 _SPOKEN_AGE = re.compile(rf"\b(?:(?:({_ONES}) )?muoi(?: ({_ONES}|tu|lam))?|({_ONES})) tuoi\b")
 
@@ -42,8 +42,8 @@ _SPOKEN_AGE = re.compile(rf"\b(?:(?:({_ONES}) )?muoi(?: ({_ONES}|tu|lam))?|({_ON
 def _in_digits(spoken: re.Match[str]) -> str:
     tens, ones, alone = spoken.groups()
     if alone:
-        return f"{_DIGITS[alone]} tuoi"
-    return f"{(_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[ones] if ones else 0)} tuoi"
+        return f"{DIGIT_WORDS[alone]} tuoi"
+    return f"{DIGIT_WORDS[tens] if tens else 1}{DIGIT_WORDS[ones] if ones else 0} tuoi"
 
 
 def _ranges(folded_text: str) -> list[AgeRange]:

@@ -27,7 +27,7 @@ import unicodedata
 MAX_INPUT_CHARS = 500
 
 # Folded (no diacritics, lower case) spoken digits.
-_DIGIT_WORDS = {
+DIGIT_WORDS = {
     "khong": "0",
     "linh": "0",
     "le": "0",
@@ -85,11 +85,11 @@ def _runs(text: str) -> list[str]:
         following = tokens[i + 1] if i + 1 < len(tokens) else ""
         if token.isdigit():
             current.append(token)
-        elif token in _DIGIT_WORDS:
-            current.append(_DIGIT_WORDS[token])
+        elif token in DIGIT_WORDS:
+            current.append(DIGIT_WORDS[token])
         elif token == _TENS:
             tens = written[i] != _TEN and previous in _COUNTS
-            unit_follows = following in _DIGIT_WORDS and following not in {"khong", "linh", "le"}
+            unit_follows = following in DIGIT_WORDS and following not in {"khong", "linh", "le"}
             if not tens:
                 current.append("1")  # mười
             if not unit_follows:
@@ -118,7 +118,7 @@ def _digit(token: str) -> str:
     """One digit, said or written, else ''."""
     if len(token) == 1 and token.isdigit():
         return token
-    return _DIGIT_WORDS.get(token, "")
+    return DIGIT_WORDS.get(token, "")
 
 
 def _valid_date(yy: str, mm: str, dd: str) -> bool:
