@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 
 from bot.dossier_codes import DIGIT_WORDS
-from bot.text import fold, normalize
+from bot.text import fold
 
 AgeRange = tuple[int, float]  # [from, to) in years
 
@@ -62,16 +62,16 @@ def _ranges(folded_text: str) -> list[AgeRange]:
 _SEVERAL_GROUPS = re.compile(r";|\bhoac\b")
 
 
-def name_age_range(name: str) -> AgeRange | None:
+def name_age_range(normalized_name: str) -> AgeRange | None:
     """The ages a procedure's name is limited to, if it names one range and one group of people."""
-    folded = fold(normalize(name)).lower()
+    folded = fold(normalized_name)
     ranges = _ranges(folded)
     return ranges[0] if len(ranges) == 1 and not _SEVERAL_GROUPS.search(folded) else None
 
 
 def asked_ages(normalized_question: str) -> list[AgeRange]:
     """The ages the question states ("con 8 tuổi", "người trên 80 tuổi", "người cao tuổi")."""
-    folded = fold(normalized_question).lower()
+    folded = fold(normalized_question)
     return _ranges(folded) or ([(60, _NO_LIMIT)] if _ELDERLY.search(folded) else [])
 
 

@@ -27,7 +27,7 @@ from bot.text import normalize
     ],
 )
 def test_the_age_a_name_is_limited_to(name: str, ages: tuple[int, float] | None) -> None:
-    assert name_age_range(name) == ages
+    assert name_age_range(normalize(name)) == ages
 
 
 @pytest.mark.parametrize(
