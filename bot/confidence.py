@@ -56,7 +56,8 @@ _ADMINISTRATIVE = re.compile(
     r"thanh lap hoi|mo cong ty|giai the|trach nhiem huu han|giao dat|co phan|hop tac xa|thue|hoa don|hai quan|"
     r"tau ca|ngu dan|thuyen vien|phuong tien thuy|thong hanh|bien gioi|thien tai|khoang san|xe may|o to|"
     r"bien so|dang kiem|cap dien|hop dong mua ban dien|cong to|hoc phi|hoc bong|chuyen truong|van bang|"
-    r"tot nghiep|tuyen sinh|nghia vu quan su|khieu nai|to cao|tiep cong dan|phu hieu|giao rung|giai quyet viec lam)\b"
+    r"tot nghiep|tuyen sinh|nghia vu quan su|xuat ngu|phuc vien|quan nhan|khieu nai|to cao|tiep cong dan|phu hieu|"
+    r"giao rung|giai quyet viec lam)\b"
 )
 
 

@@ -105,9 +105,14 @@ def _markers(normalized_text: str, patterns: list[tuple[str, re.Pattern[str]]]) 
     return frozenset(name for name, pattern in patterns if pattern.search(text))
 
 
+# A bracket naming the cases a procedure also covers is no special case: "cấp chứng chỉ hành nghề dược
+# (bao gồm cả trường hợp … bị thu hồi …)" is the ordinary certificate, not one for a withdrawal.
+_ALSO_COVERS = re.compile(r"\((?:bao gồm|gồm cả|kể cả|áp dụng cho cả)[^)]*\)")
+
+
 def name_markers(normalized_name: str) -> frozenset[str]:
     """The markers a (normalised) procedure name carries."""
-    return _markers(normalized_name, _IN_NAMES)
+    return _markers(_ALSO_COVERS.sub(" ", normalized_name), _IN_NAMES)
 
 
 def question_markers(normalized_question: str) -> frozenset[str]:

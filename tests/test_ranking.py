@@ -73,6 +73,7 @@ def test_administrative_questions_are_told_from_chit_chat() -> None:
     assert looks_administrative("thanh niên xung phong được hưởng chế độ gì")
     assert looks_administrative("cap phu hieu xe khach")
     assert looks_administrative("giao rung cho ho gia dinh")
+    assert looks_administrative("chế độ cho bộ đội xuất ngũ")
     assert looks_administrative("vay von giai quyet viec lam")
     assert not looks_administrative("vay vốn mua nhà")  # a bank's loan: asking back with social housing was wrong
     assert not looks_administrative("giá vàng hôm nay bao nhiêu")

@@ -321,6 +321,9 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("cap giay phep lien hoan van nghe", "1.009398"),  # asked back with cross-border transport permits
         ("xin giay phep thanh lap hoi", "2.001481"),  # asked back with a publisher's licence ("hoi" also asks)
         ("lam lai bang tot nghiep dai hoc bi sai ten", "2.001914"),  # a copy from the register at 0.56
+        ("đóng mã số thuế hộ kinh doanh", "1.001266"),  # the household business's registration at 0.82
+        ("bà tôi 85 tuổi có được trợ cấp hàng tháng không", "1.001776"),  # the allowance for 75 to 80 at 0.77
+        ("làm giấy ủy quyền", "2.000884"),  # the land certificate for a project's buyer at 0.66
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
