@@ -192,6 +192,7 @@ COLLOQUIAL_TERMS: dict[str, str] = {
     "ghe đò": "phương tiện thủy nội địa",
     "đò ngang": "phương tiện thủy nội địa",
     "ghe thuyền": "phương tiện thủy nội địa",
+    "thuyền máy": "phương tiện thủy nội địa",
     "bản quyền": "quyền tác giả",
     "mã số thuế": "đăng ký thuế",
     "mst": "mã số thuế đăng ký thuế",

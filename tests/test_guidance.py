@@ -207,6 +207,12 @@ def guides() -> GuideBook:
         # A student's loan: asked back with a residence registration and a bank's code.
         ("lam giay vay von ngan hang chinh sach cho sinh vien", "student_loan"),
         ("con tôi đỗ đại học nhà khó khăn muốn vay vốn ngân hàng chính sách", "student_loan"),
+        # Work abroad: a criminal record extract at 0.82, the catalogue having nothing for the worker.
+        ("xuất khẩu lao động nhật bản thủ tục", "overseas_work"),
+        ("muon di xuat khau lao dong han quoc can giay to gi", "overseas_work"),
+        # Declined, or a broadcasting licence's and a forest products list's answers.
+        ("cấp giấy phép hoạt động nhà thuốc", "pharmacy"),
+        ("xác nhận nguồn gốc đất để làm sổ", "land_certificate_first_time"),
         # Declined, or got a pension's transfer: a first pension, a landslide, who answers for a late dossier,
         # a forgotten password.
         ("nhan luong huu lan dau can gi", "retirement_pension"),
@@ -324,6 +330,10 @@ def test_living_far_away_gets_both_ways_of_submitting_from_home(guides: GuideBoo
         # A will at the notary's, or kept there: the procedures.
         "công chứng di chúc cần giấy tờ gì",
         "gửi giữ di chúc ở đâu",
+        # The criminal record extract, the support for poor workers and the agencies' licence: the procedures.
+        "lý lịch tư pháp đi xuất khẩu lao động",
+        "hỗ trợ người lao động thuộc hộ nghèo đi làm việc ở nước ngoài",
+        "cấp giấy phép dịch vụ đưa người lao động đi làm việc ở nước ngoài",
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -366,6 +376,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "contact",
         "will",
         "student_loan",
+        "overseas_work",
     }
     for guide in guides.guides:
         last_line = guide.text().splitlines()[-1]
