@@ -313,10 +313,19 @@ def one_tone_spelling(lowercase_text: str) -> str:
     return unicodedata.normalize("NFC", moved)
 
 
+# "alo tổng đài ơi, cho tôi hỏi …": the caller speaks to the line, and "tổng đài" names no topic there ("tổng đài
+# ơi làm hộ chiếu" got the contact guide, whose phrase it is; it drew "tổng đại lý" names too). Asking for a person
+# ("tổng đài viên") is not this.
+_ADDRESSING_THE_LINE = re.compile(r"\b(?:alo |a lô |a lo )?(?:tổng đài|tong dai) (?:ơi|oi)\b")
+
+
 def normalize(text: str) -> str:
-    """The canonical form of a question or passage: NFC, lower case, expanded, one tone spelling."""
-    # Last, as it composes again: an expansion can meet a combining mark the question left after it.
-    return one_tone_spelling(expand_abbreviations(clean(text).lower()))
+    """The canonical form of a question or passage: NFC, lower case, expanded, one tone spelling, without the
+    words addressing the phone line."""
+    # One tone spelling after the expansions, as it composes again: an expansion can meet a combining mark the
+    # question left after it.
+    lowered = one_tone_spelling(expand_abbreviations(clean(text).lower()))
+    return clean(_ADDRESSING_THE_LINE.sub(" ", lowered))
 
 
 _COLLOQUIAL = [
@@ -433,7 +442,7 @@ ASKING_WORDS = frozenset(
     (
         "cho toi hoi xin muon can phai lam the nao nhu gi nhung giay to ho so gom co khong duoc bao "
         "nhieu tien lau may ngay o dau noi nop thu tuc phi le thoi gian mat het cac buoc va voi a ah "
-        "nhe vay roi di em anh chi ban minh ad admin thi khi nao gio nhan lay ket qua"
+        "nhe vay roi di em anh chi ban minh ad admin thi khi nao gio nhan lay ket qua oi alo cai chau"
     ).split()
 )
 

@@ -209,6 +209,7 @@ def guides() -> GuideBook:
         ("con tôi đỗ đại học nhà khó khăn muốn vay vốn ngân hàng chính sách", "student_loan"),
         # Work abroad: a criminal record extract at 0.82, the catalogue having nothing for the worker.
         ("xuất khẩu lao động nhật bản thủ tục", "overseas_work"),
+        ("tổng đài ơi cho hỏi giờ làm việc buổi chiều", "contact"),
         ("muon di xuat khau lao dong han quoc can giay to gi", "overseas_work"),
         # Declined, or a broadcasting licence's and a forest products list's answers.
         ("cấp giấy phép hoạt động nhà thuốc", "pharmacy"),
@@ -332,6 +333,10 @@ def test_living_far_away_gets_both_ways_of_submitting_from_home(guides: GuideBoo
         "gửi giữ di chúc ở đâu",
         # The criminal record extract, the support for poor workers and the agencies' licence: the procedures.
         "lý lịch tư pháp đi xuất khẩu lao động",
+        # Speaking to the line names no topic, and the passport is not the afternoon ("chiều") of the hours.
+        "tổng đài ơi làm hộ chiếu",
+        "tong dai oi lam ho chieu",
+        "số tổng đài làm hộ chiếu",
         "hỗ trợ người lao động thuộc hộ nghèo đi làm việc ở nước ngoài",
         "cấp giấy phép dịch vụ đưa người lao động đi làm việc ở nước ngoài",
     ],

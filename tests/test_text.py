@@ -79,6 +79,20 @@ def test_control_characters_are_removed() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("Alo tổng đài ơi, cho tôi hỏi làm hộ chiếu", ", cho tôi hỏi làm hộ chiếu"),
+        ("tong dai oi lam ho chieu", "lam ho chieu"),
+        # Asking for a person, or about the line itself, is kept.
+        ("cho tôi gặp tổng đài viên ơi", "cho tôi gặp tổng đài viên ơi"),
+        ("số tổng đài hỗ trợ", "số tổng đài hỗ trợ"),
+    ],
+)
+def test_words_addressing_the_phone_line_are_left_out(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("ko", "không"),
         ("dc", "được"),
         ("hs", "hồ sơ"),
