@@ -57,8 +57,7 @@ _ADMINISTRATIVE = re.compile(
     r"tau ca|ngu dan|thuyen vien|phuong tien thuy|thong hanh|bien gioi|thien tai|khoang san|xe may|o to|"
     r"bien so|dang kiem|cap dien|hop dong mua ban dien|cong to|hoc phi|hoc bong|chuyen truong|van bang|"
     r"tot nghiep|tuyen sinh|nghia vu quan su|xuat ngu|phuc vien|quan nhan|khieu nai|to cao|tiep cong dan|phu hieu|"
-    r"giao rung|giai quyet viec lam|cong bo san pham|thua phat lai|vi bang|hoa giai|"
-    r"lao dong)\b"
+    r"giao rung|giai quyet viec lam|cong bo san pham|thua phat lai|vi bang|hoa giai|hoc ba)\b"
 )
 
 

@@ -210,6 +210,11 @@ def guides() -> GuideBook:
         # Work abroad: a criminal record extract at 0.82, the catalogue having nothing for the worker.
         ("xuất khẩu lao động nhật bản thủ tục", "overseas_work"),
         ("tổng đài ơi cho hỏi giờ làm việc buổi chiều", "contact"),
+        ("hỗ trợ người lao động đi làm việc ở nước ngoài", "overseas_work"),  # a dispute's support at 0.70
+        # Called off-topic, or asked back with unemployment benefits or land use changes.
+        ("cán bộ hẹn trả kết quả mà không trả", "dossier_progress"),
+        ("làm sao biết hồ sơ xong chưa", "dossier_progress"),
+        ("xe máy không chính chủ bị phạt làm sao sang tên", "vehicle_transfer"),
         ("muon di xuat khau lao dong han quoc can giay to gi", "overseas_work"),
         # Declined, or a broadcasting licence's and a forest products list's answers.
         ("cấp giấy phép hoạt động nhà thuốc", "pharmacy"),

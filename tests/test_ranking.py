@@ -74,7 +74,6 @@ def test_administrative_questions_are_told_from_chit_chat() -> None:
     assert looks_administrative("cap phu hieu xe khach")
     assert looks_administrative("giao rung cho ho gia dinh")
     assert looks_administrative("chế độ cho bộ đội xuất ngũ")
-    assert looks_administrative("hỗ trợ người lao động đi làm việc ở nước ngoài")
     assert looks_administrative("công bố sản phẩm thực phẩm tự sản xuất")
     assert looks_administrative("thừa phát lại lập vi bằng")
     assert looks_administrative("vay von giai quyet viec lam")

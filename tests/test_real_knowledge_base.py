@@ -158,6 +158,10 @@ def test_off_topic_questions_are_refused_politely(assistant: Assistant, question
         "con ngoài giá thú có được mang họ bố",
         "ho tro thiet hai do dich ta lon chau phi",
         "me toi la me viet nam anh hung duoc huong che do gi",
+        "chế độ cho bộ đội xuất ngũ",
+        "thừa phát lại lập vi bằng",
+        "hòa giải ở cơ sở",
+        "học sinh bị mất học bạ xin lại",
     ],
 )
 def test_administrative_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:
@@ -324,6 +328,7 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("đóng mã số thuế hộ kinh doanh", "1.001266"),  # the household business's registration at 0.82
         ("bà tôi 85 tuổi có được trợ cấp hàng tháng không", "1.001776"),  # the allowance for 75 to 80 at 0.77
         ("làm giấy ủy quyền", "2.000884"),  # the land certificate for a project's buyer at 0.66
+        ("người lao động nghỉ việc có được trợ cấp không", "1.001978"),  # an occupational disease's at 0.75
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
