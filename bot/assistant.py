@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from bot import answers
-from bot.confidence import ConfidenceModel, looks_administrative
+from bot.confidence import ConfidenceModel, looks_administrative, off_topic
 from bot.embedder import Embedder
 from bot.guidance import Guide, GuideBook
 from bot.guide_store import GuideStore
@@ -398,7 +398,7 @@ class Assistant:
         return section is not None and names_no_procedure(result.normalized)
 
     def _decline(self, result: SearchResult, confidence: float, log_unanswered: bool) -> Reply:
-        if not looks_administrative(result.normalized):
+        if off_topic(result.normalized):
             return Reply("out_of_scope", answers.out_of_scope_text(), confidence)
         if log_unanswered:
             self._log_unanswered(result, confidence)
