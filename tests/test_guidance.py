@@ -215,6 +215,11 @@ def guides() -> GuideBook:
         ("cán bộ hẹn trả kết quả mà không trả", "dossier_progress"),
         ("làm sao biết hồ sơ xong chưa", "dossier_progress"),
         ("xe máy không chính chủ bị phạt làm sao sang tên", "vehicle_transfer"),
+        # Asked back with a patent's compensation, or answered with a transfer made with a handwritten paper.
+        ("thu hồi đất làm đường được đền bù bao nhiêu", "land_acquisition_compensation"),
+        ("nhà tôi bị giải tỏa làm đường có được tái định cư không", "land_acquisition_compensation"),
+        ("sổ đỏ đứng tên bố đã mất giờ làm sao sang tên cho con", "land_transfer"),
+        ("thuế trước bạ khi sang tên sổ đỏ bao nhiêu", "land_transfer"),
         ("muon di xuat khau lao dong han quoc can giay to gi", "overseas_work"),
         # Declined, or a broadcasting licence's and a forest products list's answers.
         ("cấp giấy phép hoạt động nhà thuốc", "pharmacy"),
@@ -344,6 +349,11 @@ def test_living_far_away_gets_both_ways_of_submitting_from_home(guides: GuideBoo
         "số tổng đài làm hộ chiếu",
         "hỗ trợ người lao động thuộc hộ nghèo đi làm việc ở nước ngoài",
         "cấp giấy phép dịch vụ đưa người lao động đi làm việc ở nước ngoài",
+        # The State's liability, a complaint and the support for those whose farm land is taken: the procedures.
+        "yêu cầu bồi thường của nhà nước",
+        "khiếu nại quyết định thu hồi đất",
+        "hỗ trợ người bị thu hồi đất nông nghiệp học nghề",
+        "làm lại sổ đỏ đã mất",
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -387,6 +397,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "will",
         "student_loan",
         "overseas_work",
+        "land_acquisition_compensation",
     }
     for guide in guides.guides:
         last_line = guide.text().splitlines()[-1]
