@@ -329,6 +329,8 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("bà tôi 85 tuổi có được trợ cấp hàng tháng không", "1.001776"),  # the allowance for 75 to 80 at 0.77
         ("làm giấy ủy quyền", "2.000884"),  # the land certificate for a project's buyer at 0.66
         ("người lao động nghỉ việc có được trợ cấp không", "1.001978"),  # an occupational disease's at 0.75
+        ("giấy chứng nhận nghỉ việc hưởng bảo hiểm xã hội", "1.001667"),  # the lump-sum withdrawal at 0.89
+        ("mai táng phí thương binh", "2.002622"),  # a veteran's funeral allowance at 0.60
         # Said on the phone: the land certificate's reissue ("Cấp lại Giấy chứng nhận do bị mất") answered it,
         # since "làm lại" asked for "cấp lại" and not for "đăng ký lại".
         (
