@@ -307,10 +307,20 @@ def _expanded(word: str, before: str) -> str:
 _SECOND_VOWEL_TONE = re.compile(r"(?<!q)(oa|oe|uy)([\u0300\u0301\u0303\u0309\u0323])(?![\w\u0300-\u036f])")
 
 
+# "đăng kí"/"đăng ký", "lí lịch"/"lý lịch", "hi sinh"/"hy sinh", "qui định"/"quy định", "liệt sỹ"/"liệt sĩ": a
+# syllable of one consonant and the vowel i is written with i or y. After k, l, m, h and qu it is y, after s
+# it is i, as names write them; other consonants keep theirs ("đi", "vi phạm", "ty" are one spelling each).
+_I_OR_Y = re.compile(r"(?<![\w\u0300-\u036f])(k|l|m|h|qu|s)(?:i|y)([\u0300\u0301\u0303\u0309\u0323]?)(?![\w\u0300-\u036f])")
+
+
+def _one_i_or_y(m: re.Match[str]) -> str:
+    return m[1] + ("i" if m[1] == "s" else "y") + m[2]
+
+
 def one_tone_spelling(lowercase_text: str) -> str:
     decomposed = unicodedata.normalize("NFD", lowercase_text)
     moved = _SECOND_VOWEL_TONE.sub(lambda m: m[1][0] + m[2] + m[1][1], decomposed)
-    return unicodedata.normalize("NFC", moved)
+    return unicodedata.normalize("NFC", _I_OR_Y.sub(_one_i_or_y, moved))
 
 
 # "alo tổng đài ơi, cho tôi hỏi …": the caller speaks to the line, and "tổng đài" names no topic there ("tổng đài

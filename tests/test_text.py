@@ -162,6 +162,26 @@ def test_the_two_tone_spellings_of_a_syllable_become_one(text: str, expected: st
     assert normalize(expected) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("đăng kí tạm trú", "đăng ký tạm trú"),
+        ("dang ki ket hon", "dang ky ket hon"),  # typed without diacritics
+        ("Lí lịch tư pháp", "lý lịch tư pháp"),
+        ("hi sinh", "hy sinh"),
+        ("qui định", "quy định"),
+        ("mĩ phẩm", "mỹ phẩm"),
+        ("liệt sỹ", "liệt sĩ"),
+        # One spelling only: other consonants, or more than one vowel.
+        ("đi vi phạm", "đi vi phạm"),
+        ("công ty", "công ty"),
+        ("khi nào", "khi nào"),
+    ],
+)
+def test_the_i_and_y_spellings_of_a_syllable_become_one(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
 @pytest.mark.parametrize("text", ["quý", "quả", "hoàn thành", "hoặc", "thuyết phục", "khuyến", "của", "thuế"])
 def test_syllables_with_one_spelling_keep_their_tone_mark(text: str) -> None:
     assert normalize(text) == text
