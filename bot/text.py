@@ -310,7 +310,9 @@ _SECOND_VOWEL_TONE = re.compile(r"(?<!q)(oa|oe|uy)([\u0300\u0301\u0303\u0309\u03
 # "đăng kí"/"đăng ký", "lí lịch"/"lý lịch", "hi sinh"/"hy sinh", "qui định"/"quy định", "liệt sỹ"/"liệt sĩ": a
 # syllable of one consonant and the vowel i is written with i or y. After k, l, m, h and qu it is y, after s
 # it is i, as names write them; other consonants keep theirs ("đi", "vi phạm", "ty" are one spelling each).
-_I_OR_Y = re.compile(r"(?<![\w\u0300-\u036f])(k|l|m|h|qu|s)(?:i|y)([\u0300\u0301\u0303\u0309\u0323]?)(?![\w\u0300-\u036f])")
+_I_OR_Y = re.compile(
+    r"(?<![\w\u0300-\u036f])(k|l|m|h|qu|s)(?:i|y)([\u0300\u0301\u0303\u0309\u0323]?)(?![\w\u0300-\u036f])"
+)
 
 
 def _one_i_or_y(m: re.Match[str]) -> str:
