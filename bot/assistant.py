@@ -33,6 +33,7 @@ CLARIFY_CHOICES = 3
 SHORT_QUESTION_WORDS = 4  # words naming something; a question this short may name a family of procedures
 ALL_WORDS = 0.999  # a topic_cover this high: the name holds every word the question names something with
 RIVAL_SHARE = 8  # a candidate at least 1/8 as likely as the top one is close to it (a rival, an ordinary case)
+FIRST_ISSUE = frozenset({"first_time"})  # the one special case that is also the ordinary one (bot.name_markers)
 ONE_MARKER_MISSING = 0.5  # marker_not_in_name when the name lacks one marker the question asks for (bot.retriever)
 
 
@@ -251,17 +252,18 @@ class Assistant:
 
     def _ordinary_case(self, result: SearchResult) -> Candidate:
         """The ordinary case of the top procedure, whose name carries a special case the question asks for
-        none of: a name with no special case that holds every other word of the top one's, at least an eighth
-        as likely; else the top one. "làm căn cước cần giấy tờ gì" ranked the card's reissue first, pulled up
-        by the portal's questions filed under it ("Nơi nào tiếp nhận hồ sơ làm thủ tục cấp, đổi, cấp lại thẻ
-        Căn cước công dân?")."""
+        none of: a name with no special case but a first issue ("cấp lần đầu") that holds every other word of the
+        top one's, at least an eighth as likely; else the top one. "làm căn cước cần giấy tờ gì" ranked the
+        card's reissue first, pulled up by the portal's questions filed under it ("Nơi nào tiếp nhận hồ sơ làm
+        thủ tục cấp, đổi, cấp lại thẻ Căn cước công dân?"); "cấp giấy chứng nhận đăng ký thành lập cơ sở … phòng,
+        chống bạo lực gia đình" ranked the reissue above the first issue, the family's only other case."""
         top = result.candidates[0]
-        family = {fold(w) for w in words(without_markers(normalize(top.procedure.name_without_level)))}
+        family = {fold(w) for w in naming_words(without_markers(normalize(top.procedure.name_without_level)))}
         ordinary = (
             c
             for c in result.candidates[1:]
             if c.feature("marker_asked") == 0
-            and c.feature("marker_not_asked") == 0
+            and self.retriever.name_markers(c.procedure.code) <= FIRST_ISSUE
             and family <= self.retriever.name_words(c.procedure.code)
             and c.probability >= top.probability / RIVAL_SHARE
         )

@@ -67,7 +67,8 @@ _ADMINISTRATIVE = re.compile(
 # 0.53); asked back, "hợp đồng lao động thử việc bao lâu" was offered the licences of agencies sending workers
 # abroad.
 _ADMINISTRATIVE_WEAKLY = re.compile(
-    r"\b(xuat ngu|phuc vien|quan nhan|lao dong|cong bo san pham|thua phat lai|vi bang|hoa giai|hoc ba)\b"
+    r"\b(xuat ngu|phuc vien|quan nhan|lao dong|cong bo san pham|thua phat lai|vi bang|hoa giai|hoc ba|tam than|"
+    r"bao luc gia dinh|xam hai|cuu doi|thoat ngheo|hiv)\b"
 )
 
 

@@ -240,6 +240,10 @@ class Retriever:
         """The folded syllables of a procedure's (normalised) name."""
         return self._terms(code).words
 
+    def name_markers(self, code: str) -> frozenset[str]:
+        """The special cases a procedure's name carries (see bot.name_markers)."""
+        return self._terms(code).markers
+
     def _terms(self, code: str) -> _NameTerms:
         if code not in self._name_terms:
             self._name_terms[code] = _NameTerms.of(self.procedures[code])

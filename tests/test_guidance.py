@@ -220,6 +220,12 @@ def guides() -> GuideBook:
         ("nhà tôi bị giải tỏa làm đường có được tái định cư không", "land_acquisition_compensation"),
         ("sổ đỏ đứng tên bố đã mất giờ làm sao sang tên cho con", "land_transfer"),
         ("thuế trước bạ khi sang tên sổ đỏ bao nhiêu", "land_transfer"),
+        # Answered with a household business, called off-topic or given the emergency aid for the gravely ill.
+        ("đăng ký cai nghiện tại gia đình", "drug_rehabilitation"),
+        ("cai nghiện ma túy tự nguyện", "drug_rehabilitation"),
+        ("trẻ em bị xâm hại báo ở đâu", "violence_report"),
+        ("chồng đánh vợ thì báo ai", "violence_report"),
+        ("cấp giấy chứng nhận hộ có mức sống trung bình", "poor_household_recognition"),
         ("muon di xuat khau lao dong han quoc can giay to gi", "overseas_work"),
         # Declined, or a broadcasting licence's and a forest products list's answers.
         ("cấp giấy phép hoạt động nhà thuốc", "pharmacy"),
@@ -354,6 +360,8 @@ def test_living_far_away_gets_both_ways_of_submitting_from_home(guides: GuideBoo
         "khiếu nại quyết định thu hồi đất",
         "hỗ trợ người bị thu hồi đất nông nghiệp học nghề",
         "làm lại sổ đỏ đã mất",
+        "cấp giấy chứng nhận đăng ký thành lập cơ sở trợ giúp phòng chống bạo lực gia đình",
+        "người bị bệnh hiểm nghèo thuộc hộ có mức sống trung bình được trợ giúp khẩn cấp",
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -398,6 +406,8 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "student_loan",
         "overseas_work",
         "land_acquisition_compensation",
+        "drug_rehabilitation",
+        "violence_report",
     }
     for guide in guides.guides:
         last_line = guide.text().splitlines()[-1]

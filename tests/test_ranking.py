@@ -55,7 +55,12 @@ def test_confidence_thresholds_leave_most_out_of_scope_questions_below() -> None
 
 
 def test_weak_words_of_administration_are_not_off_topic_but_no_signal_for_the_confidence() -> None:
-    for question in ("chế độ cho bộ đội xuất ngũ", "hợp đồng lao động thử việc bao lâu", "thừa phát lại lập vi bằng"):
+    for question in (
+        "chế độ cho bộ đội xuất ngũ",
+        "hợp đồng lao động thử việc bao lâu",
+        "thừa phát lại lập vi bằng",
+        "người tâm thần không có người nuôi dưỡng",
+    ):
         assert not off_topic(question)
         assert not looks_administrative(question)
     assert off_topic("giá vàng hôm nay")

@@ -486,6 +486,12 @@ def test_a_question_naming_no_special_case_gets_the_ordinary_procedure(
         assert quoted in reply.text
 
 
+def test_a_first_issue_is_the_ordinary_case_when_the_family_has_no_other(assistant: Assistant) -> None:
+    """The reissue ranked first; the first issue ("cấp lần đầu") is the family's only other case."""
+    reply = assistant.ask("cấp giấy chứng nhận đăng ký thành lập cơ sở trợ giúp phòng chống bạo lực gia đình")
+    assert (reply.kind, reply.procedure_code) == ("answer", "1.012080"), reply.procedure_name
+
+
 @pytest.mark.parametrize("question", ["cấp lại sổ đỏ", "cap lai so do"])
 def test_the_special_case_asked_for_is_answered_rather_than_another(assistant: Assistant, question: str) -> None:
     """The land certificate's exchange ("cấp đổi") ranked above its reissue ("cấp lại"), whose everyday name
