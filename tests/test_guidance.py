@@ -174,8 +174,6 @@ def guides() -> GuideBook:
         ("nuôi lợn trong nhà có phải khai báo không", "livestock_declaration"),  # "báo" is no storm ("bão")
         ("nuôi gà thả vườn có phải đăng ký không", "livestock_declaration"),  # asked back with adoptions
         ("giành quyền nuôi con sau ly hôn", "divorce"),
-        # A length of time names nothing; the missing spouse got a marriage registered again at 0.87.
-        ("chồng bị mất tích 3 năm làm sao ly hôn", "divorce"),
         ("tôi muốn hỏi về thủ tục làm sổ hộ nghèo", "poor_household_recognition"),  # emergency aid at 0.59
         ("cán bộ hẹn mà không trả kết quả", "dossier_progress"),  # called off-topic
         ("số điện thoại của ủy ban xã", "contact"),  # declined  # asked back with a household split and adoptions
@@ -226,6 +224,10 @@ def guides() -> GuideBook:
         ("trẻ em bị xâm hại báo ở đâu", "violence_report"),
         ("chồng đánh vợ thì báo ai", "violence_report"),
         ("cấp giấy chứng nhận hộ có mức sống trung bình", "poor_household_recognition"),
+        # A pension's resumption at 0.63, and asked back with the reissues of lost papers.
+        ("tuyên bố mất tích", "missing_person"),
+        ("ngư dân bị mất tích trên biển thì làm giấy tờ gì", "missing_person"),
+        ("trình báo mất tích", "missing_person"),
         ("muon di xuat khau lao dong han quoc can giay to gi", "overseas_work"),
         # Declined, or a broadcasting licence's and a forest products list's answers.
         ("cấp giấy phép hoạt động nhà thuốc", "pharmacy"),
@@ -240,6 +242,12 @@ def guides() -> GuideBook:
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
     assert [guide.id for guide in guides.match(normalize(question))] == [topic]
+
+
+def test_a_missing_spouses_divorce_gets_the_divorce_and_how_someone_is_declared_missing(guides: GuideBook) -> None:
+    # A length of time names nothing; the missing spouse got a marriage registered again at 0.87.
+    matched = guides.match(normalize("chồng bị mất tích 3 năm làm sao ly hôn"))
+    assert [guide.id for guide in matched] == ["divorce", "missing_person"]
 
 
 def test_the_online_guide_says_where_to_get_an_account(guides: GuideBook) -> None:
@@ -362,6 +370,9 @@ def test_living_far_away_gets_both_ways_of_submitting_from_home(guides: GuideBoo
         "làm lại sổ đỏ đã mất",
         "cấp giấy chứng nhận đăng ký thành lập cơ sở trợ giúp phòng chống bạo lực gia đình",
         "người bị bệnh hiểm nghèo thuộc hộ có mức sống trung bình được trợ giúp khẩn cấp",
+        "khai tử cho người mất tích",
+        "hưởng tiếp lương hưu của người bị tuyên bố mất tích trở về",
+        "trình báo mất hộ chiếu",
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -408,6 +419,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "land_acquisition_compensation",
         "drug_rehabilitation",
         "violence_report",
+        "missing_person",
     }
     for guide in guides.guides:
         last_line = guide.text().splitlines()[-1]
