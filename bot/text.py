@@ -319,7 +319,8 @@ def _one_i_or_y(m: re.Match[str]) -> str:
     return m[1] + ("i" if m[1] == "s" else "y") + m[2]
 
 
-def one_tone_spelling(lowercase_text: str) -> str:
+def one_spelling(lowercase_text: str) -> str:
+    """One spelling of a syllable written two ways: the tone's vowel, then i or y."""
     decomposed = unicodedata.normalize("NFD", lowercase_text)
     moved = _SECOND_VOWEL_TONE.sub(lambda m: m[1][0] + m[2] + m[1][1], decomposed)
     return unicodedata.normalize("NFC", _I_OR_Y.sub(_one_i_or_y, moved))
@@ -332,11 +333,11 @@ _ADDRESSING_THE_LINE = re.compile(r"\b(?:alo |a lô |a lo )?(?:tổng đài|tong
 
 
 def normalize(text: str) -> str:
-    """The canonical form of a question or passage: NFC, lower case, expanded, one tone spelling, without the
+    """The canonical form of a question or passage: NFC, lower case, expanded, one spelling, without the
     words addressing the phone line."""
-    # One tone spelling after the expansions, as it composes again: an expansion can meet a combining mark the
+    # One spelling after the expansions, as it composes again: an expansion can meet a combining mark the
     # question left after it.
-    lowered = one_tone_spelling(expand_abbreviations(clean(text).lower()))
+    lowered = one_spelling(expand_abbreviations(clean(text).lower()))
     return clean(_ADDRESSING_THE_LINE.sub(" ", lowered))
 
 
