@@ -223,6 +223,7 @@ def guides() -> GuideBook:
         ("cai nghiện ma túy tự nguyện", "drug_rehabilitation"),
         ("trẻ em bị xâm hại báo ở đâu", "violence_report"),
         ("chồng đánh vợ thì báo ai", "violence_report"),
+        ("bạo lực học đường", "violence_report"),
         ("cấp giấy chứng nhận hộ có mức sống trung bình", "poor_household_recognition"),
         # A pension's resumption at 0.63, and asked back with the reissues of lost papers.
         ("tuyên bố mất tích", "missing_person"),
