@@ -72,7 +72,7 @@ class GuideBook:
         self.guides = [guide for guide in guides if not guide.retired]
         self._phrases = [_syllables(g.phrases) for g in self.guides]
         self._subjects = [_syllables(g.subject) for g in self.guides]
-        self._context = [_Context({w for c in g.context for w in words(normalize(c))}) for g in self.guides]
+        self._context = [_as_written_and_folded(g.context) for g in self.guides]
 
     @classmethod
     def load(cls, path: Path) -> GuideBook:
@@ -95,20 +95,16 @@ class GuideBook:
             if spans and (subject_spans or not subjects):
                 matched.append(guide)
                 covered.update(i for span in spans + subject_spans for i in span)
-                covered.update(i for i, w in enumerate(asked) if context.holds(w, folded[i]))
+                covered.update(i for i, w in enumerate(asked) if w in context)
         return matched if len(covered) == len(asked) else []
 
 
-class _Context:
-    """A guide's context words, matched by the phrases' rule: an asked word typed with diacritics as written
-    ("hộ chiếu" is not the afternoon, "chiều", of the contact guide); typed without them, any accented form."""
-
-    def __init__(self, words_as_written: set[str]) -> None:
-        self.as_written = words_as_written
-        self.folded = {fold(w) for w in words_as_written}
-
-    def holds(self, asked: str, folded: str) -> bool:
-        return asked in self.as_written if asked != folded else folded in self.folded
+def _as_written_and_folded(context: tuple[str, ...]) -> frozenset[str]:
+    """A guide's context words, each as written and folded: an asked word is one of them by the phrases' rule
+    (``_syllables``), as written when typed with diacritics ("hộ chiếu" is not the afternoon, "chiều", of the
+    contact guide), any accented form when typed without."""
+    written = {w for c in context for w in words(normalize(c))}
+    return frozenset(written | {fold(w) for w in written})
 
 
 def _codes(asked: list[str]) -> set[int]:

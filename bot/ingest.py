@@ -382,12 +382,13 @@ _LOST_LETTER = "\ufffd"
 
 def _repair_lost_letters(procedures: Iterable[Procedure]) -> None:
     procedures = list(procedures)
+    damaged = [p for p in procedures if _LOST_LETTER in p.name]
+    if not damaged:
+        return
     sound = [p.name.split() for p in procedures if _LOST_LETTER not in p.name]
     used = Counter(w.lower() for name in sound for w in name)
     pairs = Counter((a.lower(), b.lower()) for name in sound for a, b in pairwise(name))
-    for procedure in procedures:
-        if _LOST_LETTER not in procedure.name:
-            continue
+    for procedure in damaged:
         name = procedure.name.split()
         for i, word in enumerate(name):
             if _LOST_LETTER not in word:

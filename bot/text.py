@@ -338,7 +338,7 @@ def normalize(text: str) -> str:
     # One spelling after the expansions, as it composes again: an expansion can meet a combining mark the
     # question left after it.
     lowered = one_spelling(expand_abbreviations(clean(text).lower()))
-    return clean(_ADDRESSING_THE_LINE.sub(" ", lowered))
+    return _SPACE.sub(" ", _ADDRESSING_THE_LINE.sub(" ", lowered)).strip()
 
 
 _COLLOQUIAL = [
