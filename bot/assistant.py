@@ -19,13 +19,13 @@ from bot.settings import Settings
 from bot.store import LOW_CONFIDENCE, NOT_IN_CATALOGUE, KnowledgeStore
 from bot.text import (
     MAX_QUESTION_CHARS,
+    asked_text,
     clean,
     fold,
     folded_key,
     looks_english,
     naming_words,
     normalize,
-    without_place_names,
     words,
 )
 
@@ -143,7 +143,7 @@ class Assistant:
             return Reply("invalid", answers.invalid_text())
         if looks_english(question):
             return Reply("invalid", answers.not_vietnamese_text())
-        normalized = without_place_names(normalize(question))
+        normalized = asked_text(question)
         guides = self.guides.match(normalized)
         if guides:
             self._log_missing_procedure(question, guides)

@@ -24,15 +24,18 @@ ASKING_TERM_WEIGHT = 0.25
 
 
 def terms(normalized_text: str) -> list[str]:
-    raw = words(normalized_text)
+    return [term for term, _ in _terms_and_sources(words(normalized_text))]
+
+
+def _terms_and_sources(raw: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """Each term with the syllables, as written, that it comes from."""
     folded = [fold(w) for w in raw]
-    bigrams = [f"{a}_{b}" for a, b in pairwise(folded)]
     # Prefixes keep the three term families apart; a raw syllable without
     # diacritics would otherwise double-count with its folded twin.
     return (
-        [f"r:{w}" for w, f in zip(raw, folded, strict=True) if w != f]
-        + [f"f:{w}" for w in folded]
-        + [f"b:{b}" for b in bigrams]
+        [(f"r:{w}", (w,)) for w, f in zip(raw, folded, strict=True) if w != f]
+        + [(f"f:{f}", (w,)) for w, f in zip(raw, folded, strict=True)]
+        + [(f"b:{a}_{b}", (v, w)) for (a, v), (b, w) in pairwise(zip(folded, raw, strict=True))]
     )
 
 
@@ -73,11 +76,14 @@ class LexicalIndex:
     def query_terms(self, normalized_query: str) -> tuple[list[int], np.ndarray]:
         """The query's known terms (each once) and their weights."""
         found: dict[int, float] = {}
-        for term in terms(normalized_query):
+        # A term only asks when every occurrence comes from asking words, judged as they were written.
+        only_asking: dict[str, bool] = {}
+        for term, syllables in _terms_and_sources(words(normalized_query)):
+            only_asking[term] = only_asking.get(term, True) and all(map(is_asking_word, syllables))
+        for term, only_asks in only_asking.items():
             column = self.vocabulary.get(term)
             if column is not None:
-                syllables = term[2:].split("_")
-                found[column] = ASKING_TERM_WEIGHT if all(map(is_asking_word, syllables)) else 1.0
+                found[column] = ASKING_TERM_WEIGHT if only_asks else 1.0
         columns = sorted(found)
         return columns, np.array([found[c] for c in columns], dtype=np.float32)
 

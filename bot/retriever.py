@@ -26,12 +26,12 @@ from bot.ranking import FEATURES, Ranker, long_share
 from bot.siblings import sibling_signals
 from bot.spelling import Speller
 from bot.text import (
+    asked_text,
     fold,
     naming_words,
     normalize,
     with_official_terms,
     without_peoples_committee,
-    without_place_names,
     words,
 )
 
@@ -178,7 +178,7 @@ class Retriever:
 
     def search(self, question: str, k: int = 10, exclude_faq: int | None = None) -> SearchResult:
         """Rank procedures for a question; ``exclude_faq`` leaves one FAQ entry out (training)."""
-        normalized = self.speller.correct(without_place_names(normalize(question)))
+        normalized = self.speller.correct(asked_text(question))
         search_text = with_official_terms(without_peoples_committee(normalized))
         query_weight = self.index.lexical.query_weight(search_text)
         lexical_scores = self.index.lexical.scores(search_text)

@@ -220,6 +220,7 @@ COLLOQUIAL_TERMS: dict[str, str] = {
     "liệt sĩ": "người có công",
     "nước ngầm": "nước dưới đất",
     "xây nhà": "giấy phép xây dựng nhà ở riêng lẻ",
+    "lấn chiếm đất": "tranh chấp đất đai",
     "sửa nhà": "giấy phép xây dựng sửa chữa cải tạo",
 }
 
@@ -415,6 +416,24 @@ def without_place_names(normalized_text: str) -> str:
     return normalized_text
 
 
+# "làm căn cước có cần mang sổ hộ khẩu không": the papers to bring are not the procedure asked about, and
+# "sổ hộ khẩu" pulled the household registration's procedures (a document's name named a procedure).
+_THINGS_TO_BRING = re.compile(
+    r" ?\b(?:có |co )?(?:cần|can|phải|phai) (?:mang|đem|dem|cầm|cam)(?: theo)?(?: \w+){1,5}? (?:không|khong)\b"
+)
+
+
+def without_things_to_bring(normalized_text: str) -> str:
+    """The text without "có cần mang … không" when something else in it names a procedure."""
+    rest = _THINGS_TO_BRING.sub("", normalized_text).strip()
+    return rest if naming_words(rest) else normalized_text
+
+
+def asked_text(question: str) -> str:
+    """The question normalised, without the places and the papers to bring it names."""
+    return without_things_to_bring(without_place_names(normalize(question)))
+
+
 # "bà nội tôi mất rồi thì làm giấy tờ gì" is a death to register (it was called off-topic). "mất" after a
 # relative (or two: "bố mẹ") is a death unless what follows is lost ("mẹ mất giấy khai sinh") or an amount ("còn
 # mất phí", "chỉ mất 3 ngày"; "có", "đi", "còn", "chỉ" are left out of the relatives for that reason; "mất 3 tháng
@@ -476,8 +495,21 @@ def looks_english(text: str) -> bool:
     return len(_ENGLISH_WORDS & set(re.findall(r"[a-z]+", text.lower()))) >= 2
 
 
+# The same words as written with diacritics: typed so, "thẻ", "căn", "hộ", "sổ", "ô tô" name
+# something although they fold into asking words ("thế", "cần", "hồ sơ", "ở", "tờ").
+_ASKING_WORDS_WRITTEN = frozenset(
+    (
+        "cho tôi hỏi xin muốn cần phải làm thế thể nào như gì những giấy tờ hồ sơ gồm có không được bao "
+        "nhiêu tiền lâu mấy ngày ở đâu nơi nộp thủ tục phí lệ thời gian mất hết các bước và với a à ạ ah "
+        "nhé nhe vậy rồi đi em anh chị bạn mình ad admin thì khi giờ nhận lấy kết quả ơi alo cái cháu"
+    ).split()
+)
+
+
 def is_asking_word(word: str) -> bool:
-    return fold(word) in ASKING_WORDS
+    if has_diacritics(word):
+        return word.lower() in _ASKING_WORDS_WRITTEN
+    return word.lower() in ASKING_WORDS
 
 
 def naming_words(normalized_text: str) -> list[str]:

@@ -30,3 +30,18 @@ def test_asking_terms_weigh_less_in_the_query_weight() -> None:
     assert weight_of["f:bao"] == ASKING_TERM_WEIGHT and weight_of["b:bao_nhieu"] == ASKING_TERM_WEIGHT
     assert weight_of["f:tam"] == 1.0 and weight_of["b:tru_bao"] == 1.0  # a bigram half topic counts fully
     assert index.query_weight(normalize("bao nhiêu")) < index.query_weight(normalize("hộ chiếu"))
+
+
+def test_an_accented_word_only_asks_as_written() -> None:
+    """Typed with diacritics, "thẻ" and "ô tô" name something; folded, they are asking words ("thế", "ở tờ")."""
+    index = LexicalIndex.build([normalize(d) for d in ("cấp thẻ", "thế nào", "xe ô tô")])
+    term_of = {column: term for term, column in index.vocabulary.items()}
+
+    def weights(question: str) -> dict[str, float]:
+        columns, weights = index.query_terms(normalize(question))
+        return {term_of[c]: float(w) for c, w in zip(columns, weights, strict=True)}
+
+    assert weights("thẻ")["f:the"] == 1.0 and weights("thế")["f:the"] == ASKING_TERM_WEIGHT
+    assert weights("the")["f:the"] == ASKING_TERM_WEIGHT  # typed without diacritics, it may be either
+    assert weights("ô tô")["b:o_to"] == 1.0 and weights("ở tờ")["b:o_to"] == ASKING_TERM_WEIGHT
+    assert weights("thẻ thế nào")["f:the"] == 1.0  # one occurrence naming something is enough

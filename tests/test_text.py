@@ -13,11 +13,13 @@ from bot.text import (
     OFFICIAL_ACRONYMS,
     fold,
     has_diacritics,
+    is_asking_word,
     looks_english,
     normalize,
     with_official_terms,
     without_peoples_committee,
     without_place_names,
+    without_things_to_bring,
 )
 
 # Every Vietnamese vowel with every tone, in both cases, plus đ and the consonants.
@@ -404,3 +406,36 @@ def test_the_place_a_citizen_names_is_left_out(question: str, kept: str) -> None
 )
 def test_a_unit_without_a_place_name_stays(question: str) -> None:
     assert without_place_names(normalize(question)) == normalize(question)
+
+
+@pytest.mark.parametrize(
+    ("word", "asks"),
+    [("thế", True), ("thẻ", False), ("cần", True), ("căn", False), ("hồ", True), ("hộ", False), ("ở", True),
+     ("ô", False), ("the", True), ("can", True), ("Thế", True)],
+)
+def test_a_word_asks_as_written_or_folded_when_typed_without_diacritics(word: str, asks: bool) -> None:
+    assert is_asking_word(word) is asks
+
+
+@pytest.mark.parametrize(
+    ("question", "kept"),
+    [
+        ("lan dau lam can cuoc co can mang so ho khau khong", "lan dau lam can cuoc"),
+        ("làm hộ chiếu có cần mang giấy khai sinh không", "làm hộ chiếu"),
+        ("đăng ký xe có phải mang theo hóa đơn không, mất bao lâu", "đăng ký xe, mất bao lâu"),
+    ],
+)
+def test_the_papers_to_bring_are_left_out(question: str, kept: str) -> None:
+    assert without_things_to_bring(normalize(question)) == kept
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "có cần mang căn cước không",  # nothing else names a procedure
+        "cần mang gì khi đi làm căn cước",
+        "đi đăng ký kết hôn phải mang theo giấy xác nhận tình trạng hôn nhân độc thân không",  # too long a thing
+    ],
+)
+def test_papers_to_bring_stay_when_nothing_else_is_asked(question: str) -> None:
+    assert without_things_to_bring(normalize(question)) == normalize(question)
