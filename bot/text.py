@@ -461,11 +461,21 @@ def _names_a_death_alone(folded_text: str) -> bool:
     return all(word in _WHEN_WORDS or word.isdigit() for word in rest)
 
 
+# Someone of 60 or more is "người cao tuổi" (Luật Người cao tuổi, Điều 2): "ông tôi 90 tuổi được tiền gì không"
+# was called off-topic, "ông ngoại 78 tuổi có được trợ cấp không" got the unemployment benefit. Only a question
+# with no other everyday term gains it: "bố tôi 62 tuổi lãnh lương hưu ở đâu" is about the pension. Folded; the
+# ages the callbot hears in words are those of sixty and over.
+_ELDERLY_AGE = re.compile(r"\b(?:[6-9]\d|1[01]\d|(?:sau|bay|tam|chin) muoi(?: \w+)?) tuoi\b")
+
+
 def with_official_terms(normalized_text: str) -> str:
     """The text plus the official terms of the everyday words it uses."""
     extra = [official for pattern, official in _COLLOQUIAL if pattern.search(normalized_text)]
-    if _names_a_death_alone(fold(normalized_text).lower()):
+    folded = fold(normalized_text).lower()
+    if _names_a_death_alone(folded):
         extra.append("khai tử")
+    if not extra and _ELDERLY_AGE.search(folded):
+        extra.append("người cao tuổi")
     return " ".join([normalized_text, *dict.fromkeys(extra)])
 
 

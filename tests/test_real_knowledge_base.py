@@ -162,6 +162,7 @@ def test_off_topic_questions_are_refused_politely(assistant: Assistant, question
         "thừa phát lại lập vi bằng",
         "hòa giải ở cơ sở",
         "học sinh bị mất học bạ xin lại",
+        "ông tôi 90 tuổi được tiền gì không",
     ],
 )
 def test_administrative_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:
@@ -346,6 +347,7 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("lam ho chieu co can mang giay khai sinh khong", "1.001456"),
         ("nhập khẩu cho con có cần mang giấy khai sinh bản chính không", "1.004222"),
         ("hàng xóm lấn chiếm đất nhà tôi", "1.012812"),
+        ("ông ngoại 78 tuổi có được trợ cấp không", "1.012823"),  # the unemployment benefit at 0.79
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:

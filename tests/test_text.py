@@ -315,6 +315,10 @@ def test_fold_of_vietnamese_text_is_ascii_of_the_same_length(text: str) -> None:
         ("bố mẹ mất làm giấy tờ gì", "khai tử"),  # two relatives
         ("bo toi mat ba ngay roi", "khai tử"),
         ("bà tôi mất 3 tháng rồi giờ mới làm giấy tờ", "khai tử"),  # a number that says when
+        # Someone of 60 or more: called off-topic, or given the unemployment benefit.
+        ("ông tôi 90 tuổi được tiền gì không", "người cao tuổi"),
+        ("ông ngoại 78 tuổi có được trợ cấp không", "người cao tuổi"),
+        ("bà nội chín mươi tuổi", "người cao tuổi"),  # as the callbot hears it
     ],
 )
 def test_everyday_words_gain_their_official_terms(question: str, official: str) -> None:
@@ -325,6 +329,9 @@ def test_everyday_words_gain_their_official_terms(question: str, official: str) 
 
 def test_official_terms_are_not_added_to_unrelated_text() -> None:
     assert with_official_terms("đăng ký tạm trú") == "đăng ký tạm trú"
+    assert with_official_terms("con 16 tuổi làm căn cước") == "con 16 tuổi làm căn cước thẻ căn cước"
+    # An age beside another everyday term is only the citizen's: the pension, not the elderly's allowance.
+    assert "người cao tuổi" not in with_official_terms(normalize("bố tôi 62 tuổi lãnh lương hưu ở đâu"))
     # Whole words only, and no key folds into an everyday word ("do", "because").
     assert with_official_terms("mua do dung vi do troi mua") == "mua do dung vi do troi mua"
 
