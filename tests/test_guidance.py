@@ -46,6 +46,7 @@ def guides() -> GuideBook:
         ("sang ten xe may cu mua lai cua nguoi quen", "vehicle_transfer"),  # asked back with electricity contracts
         ("đổi biển số xe từ tỉnh khác về", "vehicle_transfer"),
         ("thu hồi biển số xe cũ bán sang tỉnh khác", "vehicle_transfer"),
+        ("chuyen nhuong xe oto cu", "vehicle_transfer"),  # declined (a diplomat's car at 0.14)
         ("xin hoãn nghĩa vụ quân sự", "military_service_deferral"),
         ("hoan nghia vu quan su vi dang hoc dai hoc", "military_service_deferral"),
         ("tạm hoãn nhập ngũ cần giấy tờ gì", "military_service_deferral"),

@@ -348,6 +348,8 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("nhập khẩu cho con có cần mang giấy khai sinh bản chính không", "1.004222"),
         ("hàng xóm lấn chiếm đất nhà tôi", "1.012812"),
         ("ông ngoại 78 tuổi có được trợ cấp không", "1.012823"),  # the unemployment benefit at 0.79
+        ("ho tro ngu dan bam bien", "1.011801"),  # "bấm biển" (a number plate): the vehicle's registration
+        ("tam vang di lam xa", "1.003677"),  # asked back, military service's temporary absence first
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
