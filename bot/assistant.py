@@ -371,7 +371,8 @@ class Assistant:
     def _asks_for_the_ordinary_case(self, result: SearchResult) -> bool:
         """'làm căn cước mất bao lâu': a few words, all in the name of the top procedure, which is its family's
         ordinary case (no special case in its name, none asked for) and one citizens here use; each other
-        procedure the words fit in full is a special case not asked for ("cấp lại", "cấp đổi"). The ranking
+        procedure the words fit in full is a special case not asked for ("cấp lại", "cấp đổi") or one citizens
+        use less ("làm giấy khai sinh có mất tiền không": the registration combined with a parent's). The ranking
         may split between them (the portal files questions about making a card under its reissue), but the
         question means the ordinary case. Words found only in everyday names may say where ("ủy ban xã")
         rather than what, and an unused procedure ("đăng ký chữ ký số": a provider's registration) is no
@@ -392,7 +393,9 @@ class Assistant:
             and c.feature("topic_cover") >= ALL_WORDS
             and c.probability >= top.probability / RIVAL_SHARE
         ]
-        return bool(rivals) and all(c.feature("marker_not_asked") for c in rivals)
+        return bool(rivals) and all(
+            c.feature("marker_not_asked") or c.feature("popularity") < top.feature("popularity") for c in rivals
+        )
 
     @staticmethod
     def _only_asks_about(result: SearchResult, section: Section | None) -> bool:

@@ -76,6 +76,7 @@ def guides() -> GuideBook:
         ("tre hen tra ket qua thi sao", "dossier_progress"),
         ("hồ sơ của tôi bị quá hạn mà chưa có kết quả", "dossier_progress"),
         ("ho so cua toi den dau roi", "dossier_progress"),
+        ("hồ sơ của tôi nộp lâu rồi mà chưa thấy trả kết quả", "dossier_progress"),  # asked back with procedures
         # What a dossier's status means: a digital certificate's suspension answered the first at 0.51, the
         # others were asked back with unrelated procedures.
         ("sao hồ sơ của tôi bị tạm dừng", "dossier_statuses"),

@@ -474,6 +474,21 @@ def test_asking_back_offers_one_choice_per_procedure_whatever_its_level(assistan
 
 
 @pytest.mark.parametrize(
+    ("question", "code", "section"),
+    [
+        # Asked back: the registration combined with a parent's recognition is no special case by its name.
+        ("làm giấy khai sinh có mất tiền không", "1.001193", "fees"),
+        ("tam tru bn ngay thi co", "1.004194", "overview"),  # "bao nhiêu … ngày": the overview tells both
+    ],
+)
+def test_a_family_name_alone_gets_the_procedure_citizens_use_most(
+    assistant: Assistant, question: str, code: str, section: str
+) -> None:
+    reply = assistant.ask(question)
+    assert (reply.kind, reply.procedure_code, reply.section) == ("answer", code, section), reply.text
+
+
+@pytest.mark.parametrize(
     ("question", "section", "quoted"),
     [
         ("làm căn cước cần giấy tờ gì", "documents", "Cơ sở dữ liệu quốc gia về dân cư"),
