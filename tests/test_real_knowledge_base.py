@@ -350,6 +350,8 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("ông ngoại 78 tuổi có được trợ cấp không", "1.012823"),  # the unemployment benefit at 0.79
         ("ho tro ngu dan bam bien", "1.011801"),  # "bấm biển" (a number plate): the vehicle's registration
         ("tam vang di lam xa", "1.003677"),  # asked back, military service's temporary absence first
+        ("doi ten dem", "1.004859"),  # declined (a company's change of name at 0.06)
+        ("xin trich luc khai tu", "2.000635"),  # a copy of the extract, not the death's registration
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
