@@ -163,6 +163,7 @@ def test_off_topic_questions_are_refused_politely(assistant: Assistant, question
         "hòa giải ở cơ sở",
         "học sinh bị mất học bạ xin lại",
         "ông tôi 90 tuổi được tiền gì không",
+        "tổ hợp tác nuôi cá",
     ],
 )
 def test_administrative_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:
