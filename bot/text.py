@@ -479,14 +479,17 @@ def with_official_terms(normalized_text: str) -> str:
     return " ".join([normalized_text, *dict.fromkeys(extra)])
 
 
-# Words that say what is asked but not about which procedure ("cần giấy tờ gì", "mất bao lâu"), folded.
-ASKING_WORDS = frozenset(
+# Words that say what is asked but not about which procedure ("cần giấy tờ gì", "mất bao lâu"). Typed with
+# diacritics, a word only asks as written: "thẻ", "căn", "hộ", "sổ", "ô tô" name something although they fold into
+# asking words ("thế", "cần", "hồ sơ", "ở", "tờ"); typed without, it asks when it folds into one (ASKING_WORDS).
+_ASKING_WORDS_WRITTEN = frozenset(
     (
-        "cho toi hoi xin muon can phai lam the nao nhu gi nhung giay to ho so gom co khong duoc bao "
-        "nhieu tien lau may ngay o dau noi nop thu tuc phi le thoi gian mat het cac buoc va voi a ah "
-        "nhe vay roi di em anh chi ban minh ad admin thi khi nao gio nhan lay ket qua oi alo cai chau"
+        "cho tôi hỏi xin muốn cần phải làm thế thể nào như gì những giấy tờ hồ sơ gồm có không được bao "
+        "nhiêu tiền lâu mấy ngày ở đâu nơi nộp thủ tục phí lệ thời gian mất hết các bước và với a à ạ ah "
+        "nhé nhe vậy rồi đi em anh chị bạn mình ad admin thì khi giờ nhận lấy kết quả ơi alo cái cháu"
     ).split()
 )
+ASKING_WORDS = frozenset(map(fold, _ASKING_WORDS_WRITTEN))
 
 
 # English words that are no Vietnamese syllable typed without diacritics ("the", "can", "do", "to", "my" are).
@@ -503,17 +506,6 @@ def looks_english(text: str) -> bool:
     if has_diacritics(text):
         return False
     return len(_ENGLISH_WORDS & set(re.findall(r"[a-z]+", text.lower()))) >= 2
-
-
-# The same words as written with diacritics: typed so, "thẻ", "căn", "hộ", "sổ", "ô tô" name
-# something although they fold into asking words ("thế", "cần", "hồ sơ", "ở", "tờ").
-_ASKING_WORDS_WRITTEN = frozenset(
-    (
-        "cho tôi hỏi xin muốn cần phải làm thế thể nào như gì những giấy tờ hồ sơ gồm có không được bao "
-        "nhiêu tiền lâu mấy ngày ở đâu nơi nộp thủ tục phí lệ thời gian mất hết các bước và với a à ạ ah "
-        "nhé nhe vậy rồi đi em anh chị bạn mình ad admin thì khi giờ nhận lấy kết quả ơi alo cái cháu"
-    ).split()
-)
 
 
 def is_asking_word(word: str) -> bool:
