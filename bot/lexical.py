@@ -87,17 +87,13 @@ class LexicalIndex:
         columns = sorted(found)
         return columns, np.array([found[c] for c in columns], dtype=np.float32)
 
-    def scores(self, normalized_query: str) -> np.ndarray:
-        """BM25 score of every document (a query term counts once)."""
+    def scores(self, normalized_query: str) -> tuple[np.ndarray, float]:
+        """BM25 score of every document (a query term counts once), and the query's weight: the total weighted
+        idf of its known terms, the scale of a perfect match."""
         columns, weights = self.query_terms(normalized_query)
         if not columns:
-            return np.zeros(self.weights.shape[0], dtype=np.float32)
-        return np.asarray(self.weights[:, columns] @ weights).ravel()
-
-    def query_weight(self, normalized_query: str) -> float:
-        """Total weighted idf of the query's known terms: the scale of a perfect match."""
-        columns, weights = self.query_terms(normalized_query)
-        return float(self.idf[columns] @ weights) if columns else 0.0
+            return np.zeros(self.weights.shape[0], dtype=np.float32), 0.0
+        return np.asarray(self.weights[:, columns] @ weights).ravel(), float(self.idf[columns] @ weights)
 
     def save(self, path: Path) -> None:
         sparse.save_npz(path / "lexical_weights.npz", self.weights)

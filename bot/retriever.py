@@ -180,8 +180,7 @@ class Retriever:
         """Rank procedures for a question; ``exclude_faq`` leaves one FAQ entry out (training)."""
         normalized = self.speller.correct(asked_text(question))
         search_text = with_official_terms(without_peoples_committee(normalized))
-        query_weight = self.index.lexical.query_weight(search_text)
-        lexical_scores = self.index.lexical.scores(search_text)
+        lexical_scores, query_weight = self.index.lexical.scores(search_text)
         query_vector = self.embedder.queries([search_text])[0]
         dense_entries = sorted(self.index.dense_scores(query_vector, DEPTH * 2).items(), key=lambda kv: (-kv[1], kv[0]))
         asked = _Question(
