@@ -28,9 +28,9 @@ from typing import Any
 from bot.answers import source_line
 from bot.text import ASKING_WORDS, fold, normalize, words
 
-# Words that name nothing in such a question ("làm sao để … trên …", "gửi … qua …", "hỏi về …", "… cái
+# Words that name nothing in such a question ("làm sao để … trên …", "gửi … qua …", "hỏi về (việc) …", "… cái
 # nào nhanh hơn"), folded.
-_LINKING_WORDS = frozenset("sao de tren qua bang vao ve cach huong dan giup hay hoac gui cai nhanh hon".split())
+_LINKING_WORDS = frozenset("sao de tren qua bang vao ve viec cach huong dan giup hay hoac gui cai nhanh hon".split())
 # Whom the citizen submits for ("… cho người già", "… giúp bố mẹ"; "cho", "giúp" are counted already) or
 # speaks to ("chú ơi cho hỏi …"): still a question of how, not of which procedure.
 _PEOPLE_WORDS = frozenset("nguoi gia cao tuoi lon than khac bo cha me ong ba con chau chu bac cau oi".split())

@@ -331,15 +331,19 @@ def one_spelling(lowercase_text: str) -> str:
 # ơi làm hộ chiếu" got the contact guide, whose phrase it is; it drew "tổng đại lý" names too). Asking for a person
 # ("tổng đài viên") is not this.
 _ADDRESSING_THE_LINE = re.compile(r"\b(?:alo |a lô |a lo )?(?:tổng đài|tong dai) (?:ơi|oi)\b")
+# "dạ, cho tôi hỏi …", "à vâng …", "ừ thì …": how a caller starts to speak, as written (typed without diacritics
+# they are other words: "da", "vang"). Left in, they named something, so a question of how to submit by post was
+# asked back with quarantine certificates instead of getting its guide. "dạ dày" is the stomach.
+_FILLERS_AT_THE_START = re.compile(r"^(?:(?:à|ừ|ừm|ờ|ờm|vâng|thưa|dạ(?! dày))(?!\w)[\s,.!…]*)+")
 
 
 def normalize(text: str) -> str:
     """The canonical form of a question or passage: NFC, lower case, expanded, one spelling, without the
-    words addressing the phone line."""
+    words addressing the phone line or the fillers a caller starts with."""
     # One spelling after the expansions, as it composes again: an expansion can meet a combining mark the
     # question left after it.
     lowered = one_spelling(expand_abbreviations(clean(text).lower()))
-    return _SPACE.sub(" ", _ADDRESSING_THE_LINE.sub(" ", lowered)).strip()
+    return _SPACE.sub(" ", _ADDRESSING_THE_LINE.sub(" ", _FILLERS_AT_THE_START.sub("", lowered))).strip()
 
 
 _COLLOQUIAL = [
@@ -466,6 +470,9 @@ def _names_a_death_alone(folded_text: str) -> bool:
 # with no other everyday term gains it: "bố tôi 62 tuổi lãnh lương hưu ở đâu" is about the pension. Folded; the
 # ages the callbot hears in words are those of sixty and over.
 _ELDERLY_AGE = re.compile(r"\b(?:[6-9]\d|1[01]\d|(?:sau|bay|tam|chin) muoi(?: \w+)?) tuoi\b")
+# Old age said in words ("ông bà già rồi được hưởng chế độ gì" was called off-topic, "bà tôi già yếu không ai
+# nuôi" asked back with the identity card), as written or typed without any diacritics: "giá rồi" is no age.
+_ELDERLY_WORDS = re.compile(r"\b(?:già (?:yếu|rồi|cả)|gia (?:yeu|roi))\b")
 
 
 def with_official_terms(normalized_text: str) -> str:
@@ -474,7 +481,7 @@ def with_official_terms(normalized_text: str) -> str:
     folded = fold(normalized_text).lower()
     if _names_a_death_alone(folded):
         extra.append("khai tử")
-    if not extra and _ELDERLY_AGE.search(folded):
+    if not extra and (_ELDERLY_AGE.search(folded) or _ELDERLY_WORDS.search(normalized_text)):
         extra.append("người cao tuổi")
     return " ".join([normalized_text, *dict.fromkeys(extra)])
 

@@ -164,6 +164,8 @@ def test_off_topic_questions_are_refused_politely(assistant: Assistant, question
         "học sinh bị mất học bạ xin lại",
         "ông tôi 90 tuổi được tiền gì không",
         "tổ hợp tác nuôi cá",
+        "nhat ky khai thac thuy san nop o dau",  # a fishing logbook
+        "ông bà già rồi được hưởng chế độ gì",
     ],
 )
 def test_administrative_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:
