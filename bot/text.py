@@ -206,6 +206,8 @@ COLLOQUIAL_TERMS: dict[str, str] = {
     "ct07": "xác nhận thông tin về cư trú",
     "xác nhận cư trú": "xác nhận thông tin về cư trú",
     "giấy xác nhận nơi ở": "xác nhận thông tin về cư trú",
+    "xác nhận hộ khẩu": "xác nhận thông tin về cư trú",
+    "giấy chứng sinh": "khai sinh",
     "biển số": "đăng ký xe",
     "lương hưu": "hưởng lương hưu",
     "rút bảo hiểm": "hưởng bảo hiểm xã hội một lần",

@@ -246,6 +246,12 @@ def guides() -> GuideBook:
         ("dạ cho tôi hỏi nộp hồ sơ qua bưu điện được không", "post"),
         ("à vâng tôi muốn hỏi về việc làm sổ hộ nghèo", "poor_household_recognition"),
         ("ừ thì làm căn cước cho con 10 tuổi", "identity_card_for_children"),
+        # Born at home (called off-topic).
+        ("con sinh ra ở nhà không có giấy chứng sinh", "birth_notice"),
+        # A change on the land certificate: a mortgage's registration, or the certificate's exchange.
+        ("dang ky bien dong so do o dau", "land_change_registration"),
+        ("đổi tên trên sổ đỏ", "land_change_registration"),
+        ("cập nhật số căn cước vào sổ đỏ", "land_change_registration"),
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -384,6 +390,12 @@ def test_living_far_away_gets_both_ways_of_submitting_from_home(guides: GuideBoo
         "khai tử cho người mất tích",
         "hưởng tiếp lương hưu của người bị tuyên bố mất tích trở về",
         "trình báo mất hộ chiếu",
+        # A change on the land certificate needs the certificate named: a name or a card elsewhere is not it;
+        # an error by the agency, or a land use change, is a procedure.
+        "đổi tên trên sổ hộ khẩu",
+        "cập nhật căn cước cho con",
+        "sổ đỏ bị ghi sai tên",
+        "đăng ký biến động chuyển mục đích sử dụng đất",
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -400,6 +412,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "land_certificate_first_time",
         "identity_card_for_children",
         "land_transfer",
+        "land_change_registration",
         "vehicle_transfer",
         "vehicle_registration_reissue",
         "military_service_deferral",

@@ -336,6 +336,10 @@ def test_fold_of_vietnamese_text_is_ascii_of_the_same_length(text: str) -> None:
         # Someone of 60 or more: called off-topic, or given the unemployment benefit.
         ("ông tôi 90 tuổi được tiền gì không", "người cao tuổi"),
         ("ông ngoại 78 tuổi có được trợ cấp không", "người cao tuổi"),
+        # A birth without the hospital's paper (called off-topic), the household's residence confirmed (asked back
+        # with the permanent residence first).
+        ("con sinh ra ở nhà không có giấy chứng sinh", "khai sinh"),
+        ("giay xac nhan ho khau de nop cho truong hoc", "xác nhận thông tin về cư trú"),
         ("bà nội chín mươi tuổi", "người cao tuổi"),  # as the callbot hears it
         # Old age in words: called off-topic, or asked back with the identity card.
         ("ông bà già rồi được hưởng chế độ gì", "người cao tuổi"),
