@@ -246,6 +246,9 @@ def guides() -> GuideBook:
         ("dạ cho tôi hỏi nộp hồ sơ qua bưu điện được không", "post"),
         ("à vâng tôi muốn hỏi về việc làm sổ hộ nghèo", "poor_household_recognition"),
         ("ừ thì làm căn cước cho con 10 tuổi", "identity_card_for_children"),
+        # What submitting online saves: asked back with a marriage's registration, or declined.
+        ("nộp hồ sơ trực tuyến có được trả kết quả sớm hơn không", "online"),
+        ("làm sao để được giảm 50% lệ phí", "online"),
         # Born at home (called off-topic).
         ("con sinh ra ở nhà không có giấy chứng sinh", "birth_notice"),
         # A change on the land certificate: a mortgage's registration, or the certificate's exchange.
@@ -393,6 +396,7 @@ def test_living_far_away_gets_both_ways_of_submitting_from_home(guides: GuideBoo
         # A change on the land certificate needs the certificate named: a name or a card elsewhere is not it;
         # an error by the agency, or a land use change, is a procedure.
         "đổi tên trên sổ hộ khẩu",
+        "làm hộ chiếu có được giảm lệ phí không",  # a named procedure's fee
         "cập nhật căn cước cho con",
         "sổ đỏ bị ghi sai tên",
         "đăng ký biến động chuyển mục đích sử dụng đất",
