@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bot.text import (
     ABBREVIATIONS,
     OFFICIAL_ACRONYMS,
+    asked_text,
     fold,
     has_diacritics,
     is_asking_word,
@@ -473,3 +474,21 @@ def test_the_papers_to_bring_are_left_out(question: str, kept: str) -> None:
 )
 def test_papers_to_bring_stay_when_nothing_else_is_asked(question: str) -> None:
     assert without_things_to_bring(normalize(question)) == normalize(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        # How long or how much it takes: the lost passport's report came first and the question was asked back.
+        ("làm cái hộ chiếu mất mấy ngày", "làm cái hộ chiếu mấy ngày"),
+        ("lam ho chieu mat may ngay", "lam ho chieu may ngay"),
+        ("làm sổ đỏ mất bao nhiêu tiền", "làm sổ đỏ bao nhiêu tiền"),
+        # A loss, a death some time ago, a lost machine: kept.
+        ("hộ chiếu bị mất bao lâu thì phải báo", "hộ chiếu bị mất bao lâu thì phải báo"),
+        ("bố tôi mất mấy ngày rồi làm giấy tờ gì", "bố tôi mất mấy ngày rồi làm giấy tờ gì"),
+        ("bo toi mat khoang 3 ngay roi", "bo toi mat khoang 3 ngay roi"),
+        ("mất máy tính", "mất máy tính"),
+    ],
+)
+def test_mat_saying_how_long_it_takes_is_left_out_of_the_question(question: str, asked: str) -> None:
+    assert asked_text(question) == asked
