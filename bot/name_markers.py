@@ -44,7 +44,10 @@ MARKERS = (
     Marker(
         "exchange",
         ("cấp đổi", "đổi giấy", "đổi thẻ", "đổi bằng"),
-        ("đổi", "bị hỏng", "hư hỏng", "rách", "hết hạn", "mối ăn", "mối mọt", "ẩm mốc", "bị mốc", "bị ướt", "nhòe"),
+        (
+            *("đổi", "bị hỏng", "hư hỏng", "bị lỗi", "rách", "hết hạn"),
+            *("mối ăn", "mối mọt", "ẩm mốc", "bị mốc", "bị ướt", "nhòe"),
+        ),
     ),
     Marker("extend", ("gia hạn",), ("hết hạn", "sắp hết hạn", "kéo dài")),
     Marker("remove", ("xóa", "hủy"), ("cắt khẩu", "cắt hộ khẩu", "bỏ tên", "rút tên")),

@@ -249,6 +249,7 @@ def guides() -> GuideBook:
         # What submitting online saves: asked back with a marriage's registration, or declined.
         ("nộp hồ sơ trực tuyến có được trả kết quả sớm hơn không", "online"),
         ("làm sao để được giảm 50% lệ phí", "online"),
+        ("nộp hồ sơ online bị lỗi", "online"),  # asked back with a lawsuit's filing
         # Born at home (called off-topic).
         ("con sinh ra ở nhà không có giấy chứng sinh", "birth_notice"),
         # A change on the land certificate: a mortgage's registration, or the certificate's exchange.

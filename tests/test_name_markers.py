@@ -54,6 +54,7 @@ def test_markers_in_names(name: str, markers: set[str]) -> None:
         ("danh roi ho chieu o san bay", {"reissue", "report_loss"}),
         # Damage is an exchange: a land certificate eaten by termites got a project's land certificate (0.64).
         ("sổ đỏ bị mối ăn mất một góc", {"exchange"}),
+        ("thẻ căn cước gắn chip bị lỗi", {"exchange"}),  # answered with a first card
         ("so do bi uot nhoe chu", {"exchange"}),
     ],
 )
