@@ -7,6 +7,10 @@ changed, or two swapped), typed without diacritics, that makes a bigram the
 index knows with a neighbour ("khai sinh"); of several, the most common. Without
 that bigram a word is left alone: "alo" is a caller's greeting, not "Lào".
 Known syllables are never touched, so a rare but real word stays.
+
+A syllable typed in Telex with the keyboard's Vietnamese input switched off ("lamf cawn cuowcs", called
+off-topic) is read first: without its tone key and with its vowel keys as plain letters it is "lam can cuoc";
+a known syllable so read is taken as is.
 """
 
 from __future__ import annotations
@@ -17,6 +21,19 @@ from bot.lexical import LexicalIndex
 from bot.text import fold, is_asking_word, words
 
 MIN_LENGTH = 3  # "ko", "dc" are abbreviations (bot.text), and a two-letter word is one edit from too many
+
+
+_TELEX_TONES = "sfrxj"
+_TELEX_LETTERS = (("dd", "d"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"), ("uw", "u"), ("w", "u"))
+
+
+def _read_as_telex(word: str) -> str:
+    """The folded syllable a word typed in Telex stands for ("cuowcs" → "cuoc"), or the word if it has no key."""
+    if word[-1] in _TELEX_TONES and any(v in word[:-1] for v in "aeiouyw"):
+        word = word[:-1]
+    for keys, letter in _TELEX_LETTERS:
+        word = word.replace(keys, letter)
+    return word
 
 
 def _edits(word: str) -> set[str]:
@@ -57,6 +74,10 @@ class Speller:
                 or word in self.syllables
                 or is_asking_word(word)  # everyday Vietnamese ("cho", "nhiêu"), known even to a small index
             ):
+                continue
+            telex = _read_as_telex(word)
+            if telex != word and telex in self.syllables:
+                corrected[i] = telex
                 continue
             before = folded[i - 1] if i > 0 else None
             after = folded[i + 1] if i + 1 < len(folded) else None

@@ -39,3 +39,12 @@ def test_known_short_and_unfixable_words_are_left_as_typed() -> None:
     # "cho" is one edit from "có" of "khai sinh có …", but it asks: words that ask are Vietnamese as typed.
     for text in ("đăng ký tạm trú, nhé!", "ko", "bitcoin la gi", "hộ chiếu 2024", "khai sinh cho con"):
         assert s.correct(normalize(text)) == normalize(text)
+
+
+def test_a_syllable_typed_in_telex_without_the_vietnamese_keyboard_is_read() -> None:
+    # "lamf cawn cuowcs" was called off-topic: tone keys at the end, vowel keys doubled or with "w".
+    assert speller().correct(normalize("ddawng kys taamj truws")) == "dang ky tam tru"
+    assert speller().correct(normalize("lamf giaays khai sinh")) == "lam giay khai sinh"
+    # Read that way, a word must become a known syllable: an English word stays as typed.
+    for text in ("facebook", "thanks"):
+        assert speller().correct(normalize(text)) == text
