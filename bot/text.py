@@ -221,6 +221,8 @@ COLLOQUIAL_TERMS: dict[str, str] = {
     "thương binh": "người có công",
     "liệt sĩ": "người có công",
     "nước ngầm": "nước dưới đất",
+    "giếng khoan": "nước dưới đất",
+    "khoan giếng": "nước dưới đất",
     "xây nhà": "giấy phép xây dựng nhà ở riêng lẻ",
     "lấn chiếm đất": "tranh chấp đất đai",
     "sửa nhà": "giấy phép xây dựng sửa chữa cải tạo",

@@ -359,6 +359,7 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("xe hết hạn đăng kiểm phải làm sao", "1.005103"),  # asked back with a fishing vessel's certificate
         ("làm cái hộ chiếu mất mấy ngày rứa", "1.001456"),  # asked back with the lost passport's report first
         ("thẻ căn cước gắn chip bị lỗi", "2.001195"),  # a first card at 0.85
+        ("nhà tôi khoan giếng có phải đăng ký không", "1.001662"),  # declined
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:

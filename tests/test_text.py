@@ -323,6 +323,7 @@ def test_fold_of_vietnamese_text_is_ascii_of_the_same_length(text: str) -> None:
         ("ông mất rồi làm báo tử ở đâu", "khai tử"),
         ("ho tro nguoi lao dong mat viec", "trợ cấp thất nghiệp"),
         ("xin giấy phép khai thác nước ngầm", "nước dưới đất"),
+        ("nhà tôi khoan giếng có phải đăng ký không", "nước dưới đất"),  # declined
         # Answered with a certificate's exchange.
         ("gộp sổ đỏ", "hợp thửa"),
         ("tách bìa đỏ", "tách thửa"),
