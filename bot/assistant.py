@@ -10,7 +10,7 @@ from bot.embedder import Embedder
 from bot.guidance import Guide, GuideBook
 from bot.guide_store import GuideStore
 from bot.index import SearchIndex
-from bot.name_markers import without_markers
+from bot.name_markers import without_case_words, without_markers
 from bot.procedure import Procedure, Section
 from bot.question_parts import question_parts
 from bot.ranking import Ranker
@@ -85,8 +85,9 @@ def _guide_reply(guides: list[Guide]) -> Reply:
 
 
 def names_no_procedure(normalized_question: str) -> bool:
-    """'mất bao lâu?', 'cần giấy tờ gì?': only words that ask, none naming a procedure."""
-    return bool(words(normalized_question)) and not naming_words(normalized_question)
+    """'mất bao lâu?', 'cần giấy tờ gì?', 'bị mất thì làm lại ở đâu?': only words that ask or say which case,
+    none naming a procedure."""
+    return bool(words(normalized_question)) and not naming_words(without_case_words(normalized_question))
 
 
 def _readable(question: str) -> bool:

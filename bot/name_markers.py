@@ -129,3 +129,19 @@ def without_markers(normalized_name: str) -> str:
     for _, pattern in _IN_NAMES:
         text = pattern.sub(" ", text)
     return text
+
+
+# Words that say which case of a paper is asked for, but not which paper: "mất, làm lại ở đâu" was answered
+# with the driving licence's reissue at 0.78. The loss phrases naming the paper ("mất hộ chiếu") are not here.
+_CASE_WITHOUT_PAPER = _pattern(
+    (
+        *("làm lại", "xin lại", "cấp lại", "bị mất", "làm mất", "đánh mất", "thất lạc", "đánh rơi"),
+        *("cấp đổi", "đổi", "bị hỏng", "hư hỏng", "bị lỗi", "hết hạn", "gia hạn"),
+    )
+)
+
+
+def without_case_words(normalized_question: str) -> str:
+    """The question without the words that only say which case is asked for: "bị mất, làm lại ở đâu" → "ở đâu"."""
+    return _CASE_WITHOUT_PAPER.sub(" ", " ".join(words(normalized_question)))
+

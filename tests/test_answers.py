@@ -318,11 +318,13 @@ def test_middling_confidence_asks_which_procedure(
     assert reply.procedure_code is None
 
 
+@pytest.mark.parametrize("question", ["cần giấy tờ gì?", "bị mất thì làm lại ở đâu?", "hết hạn thì gia hạn mất bao lâu"])
 def test_aspect_without_a_procedure_asks_back_even_when_confident(
-    make_assistant: MakeAssistant, constant_confidence: Confidence
+    make_assistant: MakeAssistant, constant_confidence: Confidence, question: str
 ) -> None:
-    # Assumption: confidence 0.99; only the question itself (no procedure named) calls for a choice.
-    reply = make_assistant(constant_confidence(0.99)).ask("cần giấy tờ gì?")
+    # Assumption: confidence 0.99; only the question itself (no procedure named) calls for a choice. Which case
+    # is asked ("bị mất", "gia hạn") names no paper: "mất, làm lại ở đâu" got the driving licence's reissue.
+    reply = make_assistant(constant_confidence(0.99)).ask(question)
     assert reply.kind == "clarify"
     assert len(reply.choices) == 3
 

@@ -250,6 +250,10 @@ def guides() -> GuideBook:
         ("nộp hồ sơ trực tuyến có được trả kết quả sớm hơn không", "online"),
         ("làm sao để được giảm 50% lệ phí", "online"),
         ("nộp hồ sơ online bị lỗi", "online"),  # asked back with a lawsuit's filing
+        # A bank's card or savings book: the identity card's reissue at 0.73, the social insurance book's at 0.51.
+        ("mất thẻ atm làm lại ở đâu", "bank_cards"),
+        ("sổ tiết kiệm bị mất", "bank_cards"),
+        ("the atm bi nuot", "bank_cards"),
         # Born at home (called off-topic).
         ("con sinh ra ở nhà không có giấy chứng sinh", "birth_notice"),
         # A change on the land certificate: a mortgage's registration, or the certificate's exchange.
@@ -398,6 +402,10 @@ def test_living_far_away_gets_both_ways_of_submitting_from_home(guides: GuideBoo
         # an error by the agency, or a land use change, is a procedure.
         "đổi tên trên sổ hộ khẩu",
         "làm hộ chiếu có được giảm lệ phí không",  # a named procedure's fee
+        # A bank card beside an identity card, or as a way to pay or be paid: no loss of the bank's card alone.
+        "mất ví có cả căn cước và thẻ atm",
+        "nộp lệ phí bằng thẻ ngân hàng được không",
+        "nhận lương hưu qua thẻ atm",
         "cập nhật căn cước cho con",
         "sổ đỏ bị ghi sai tên",
         "đăng ký biến động chuyển mục đích sử dụng đất",
@@ -443,6 +451,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "livestock_declaration",
         "contact",
         "will",
+        "bank_cards",
         "student_loan",
         "overseas_work",
         "land_acquisition_compensation",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.name_markers import name_markers, question_markers, without_markers
+from bot.name_markers import name_markers, question_markers, without_case_words, without_markers
 from bot.text import normalize
 
 
@@ -82,3 +82,18 @@ def test_an_accented_syllable_must_match_exactly() -> None:
 def test_a_name_without_its_markers_keeps_the_rest() -> None:
     assert without_markers(normalize("Cấp lại thẻ căn cước")).split() == ["thẻ", "căn", "cước"]
     assert without_markers(normalize("Xóa đăng ký tàu cá")).split() == ["đăng", "ký", "tàu", "cá"]
+
+
+@pytest.mark.parametrize(
+    ("question", "left"),
+    [
+        ("bị mất thì làm lại ở đâu", "thì ở đâu"),
+        ("hết hạn thì gia hạn thế nào", "thì thế nào"),
+        # A loss that names the paper keeps it.
+        ("mất hộ chiếu làm lại ở đâu", "mất hộ chiếu ở đâu"),
+        ("cấp đổi giấy phép lái xe", "giấy phép lái xe"),
+    ],
+)
+def test_words_saying_which_case_are_left_out_when_asking_what_a_question_names(question: str, left: str) -> None:
+    assert without_case_words(question).split() == left.split()
+
