@@ -318,7 +318,7 @@ def test_middling_confidence_asks_which_procedure(
     assert reply.procedure_code is None
 
 
-@pytest.mark.parametrize("question", ["cần giấy tờ gì?", "bị mất thì làm lại ở đâu?", "hết hạn thì gia hạn mất bao lâu"])
+@pytest.mark.parametrize("question", ["cần giấy tờ gì?", "bị mất thì làm lại ở đâu?", "hết hạn thì gia hạn bao lâu"])
 def test_aspect_without_a_procedure_asks_back_even_when_confident(
     make_assistant: MakeAssistant, constant_confidence: Confidence, question: str
 ) -> None:
