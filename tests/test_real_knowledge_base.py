@@ -360,6 +360,10 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         ("làm cái hộ chiếu mất mấy ngày rứa", "1.001456"),  # asked back with the lost passport's report first
         ("thẻ căn cước gắn chip bị lỗi", "2.001195"),  # a first card at 0.85
         ("nhà tôi khoan giếng có phải đăng ký không", "1.001662"),  # declined
+        # A lost land certificate named in full: the certificate's exchange (the reissue's name says no more than
+        # "Giấy chứng nhận").
+        ("mất giấy chứng nhận quyền sử dụng đất nông nghiệp", "1.012786"),
+        ("mất sổ đỏ đất nông nghiệp", "1.012786"),
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
