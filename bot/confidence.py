@@ -68,7 +68,7 @@ _ADMINISTRATIVE = re.compile(
 # abroad.
 _ADMINISTRATIVE_WEAKLY = re.compile(
     r"\b(xuat ngu|phuc vien|quan nhan|lao dong|cong bo san pham|thua phat lai|vi bang|hoa giai|hoc ba|tam than|"
-    r"bao luc gia dinh|xam hai|cuu doi|thoat ngheo|hiv|to hop tac|thuy san)\b"
+    r"bao luc gia dinh|xam hai|cuu doi|thoat ngheo|hiv|to hop tac|thuy san|kien nghi|phan anh|o nhiem)\b"
 )
 
 

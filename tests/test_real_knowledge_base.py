@@ -166,6 +166,7 @@ def test_off_topic_questions_are_refused_politely(assistant: Assistant, question
         "tổ hợp tác nuôi cá",
         "nhat ky khai thac thuy san nop o dau",  # a fishing logbook
         "ông bà già rồi được hưởng chế độ gì",
+        "gửi đơn kiến nghị về ô nhiễm môi trường",
     ],
 )
 def test_administrative_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:
