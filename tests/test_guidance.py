@@ -254,6 +254,8 @@ def guides() -> GuideBook:
         ("mất thẻ atm làm lại ở đâu", "bank_cards"),
         ("sổ tiết kiệm bị mất", "bank_cards"),
         ("the atm bi nuot", "bank_cards"),
+        # The certificate named in full: a project buyer's certificate at 0.84.
+        ("thủ tục cấp giấy chứng nhận quyền sử dụng đất", "land_certificate_first_time"),
         # Born at home (called off-topic).
         ("con sinh ra ở nhà không có giấy chứng sinh", "birth_notice"),
         # A change on the land certificate: a mortgage's registration, or the certificate's exchange.
@@ -406,6 +408,7 @@ def test_living_far_away_gets_both_ways_of_submitting_from_home(guides: GuideBoo
         "mất ví có cả căn cước và thẻ atm",
         "nộp lệ phí bằng thẻ ngân hàng được không",
         "nhận lương hưu qua thẻ atm",
+        "cấp giấy chứng nhận quyền sử dụng đất cho người mua nhà trong dự án",
         "cập nhật căn cước cho con",
         "sổ đỏ bị ghi sai tên",
         "đăng ký biến động chuyển mục đích sử dụng đất",
