@@ -28,9 +28,12 @@ class Marker:
 
 
 # "mất" alone is not a loss: "mất bao lâu" is how long it takes, "bố mất" is a death.
-_LOSS_PHRASES = tuple(
-    "bị mất, làm mất, đánh mất, mất giấy, mất thẻ, mất sổ, mất bằng, mất hộ chiếu, mất căn cước, mất cccd, "
-    "mất chứng minh, thất lạc, mất cắp, bị trộm, mất ví, mất bóp, đánh rơi, móc túi".split(", ")
+_LOSS_OF_A_PAPER = tuple(
+    "mất giấy, mất thẻ, mất sổ, mất bằng, mất hộ chiếu, mất căn cước, mất cccd, mất chứng minh".split(", ")
+)
+_LOSS_PHRASES = (
+    *"bị mất, làm mất, đánh mất, thất lạc, mất cắp, bị trộm, mất ví, mất bóp, đánh rơi, móc túi".split(", "),
+    *_LOSS_OF_A_PAPER,
 )
 _FOREIGN_PHRASES = tuple(
     "ngoại quốc, việt kiều, quốc tịch, hàn quốc, trung quốc, nhật bản, đài loan, người lào, nước lào, campuchia, "
@@ -131,12 +134,15 @@ def without_markers(normalized_name: str) -> str:
     return text
 
 
-# Words that say which case of a paper is asked for, but not which paper: "mất, làm lại ở đâu" was answered
-# with the driving licence's reissue at 0.78. The loss phrases naming the paper ("mất hộ chiếu") are not here.
+# The ways to ask for a paper's reissue, exchange or extension, but not which paper: "mất, làm lại ở đâu" was
+# answered with the driving licence's reissue at 0.78. A loss naming the paper ("mất hộ chiếu") is not one.
 _CASE_WITHOUT_PAPER = _pattern(
-    (
-        *("làm lại", "xin lại", "cấp lại", "bị mất", "làm mất", "đánh mất", "thất lạc", "đánh rơi"),
-        *("cấp đổi", "đổi", "bị hỏng", "hư hỏng", "bị lỗi", "hết hạn", "gia hạn"),
+    tuple(
+        phrase
+        for m in MARKERS
+        if m.name in {"reissue", "exchange", "extend"}
+        for phrase in (*m.in_names, *m.in_questions)
+        if phrase not in _LOSS_OF_A_PAPER
     )
 )
 
@@ -144,4 +150,3 @@ _CASE_WITHOUT_PAPER = _pattern(
 def without_case_words(normalized_question: str) -> str:
     """The question without the words that only say which case is asked for: "bị mất, làm lại ở đâu" → "ở đâu"."""
     return _CASE_WITHOUT_PAPER.sub(" ", " ".join(words(normalized_question)))
-
