@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.text import fold, words
+from bot.text import HOW_LONG, fold, words
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ _PROVINCE_CITY = _pattern(("thành phố trực thuộc trung ương",))
 # passport's report), or a lost job, strength or person ("chồng bị mất tích" got a marriage registered again).
 _NOT_A_LOSS = _pattern(
     (
-        *("mất bao lâu", "mất bao nhiêu", "mất mấy ngày", "mất mấy tuần", "mất mấy tháng", "mất khoảng"),
+        *(f"mất {phrase}" for phrase in HOW_LONG),
         *("mất việc", "mất sức", "mất khả năng", "mất năng lực", "mất tích"),
     )
 )

@@ -437,12 +437,15 @@ def without_things_to_bring(normalized_text: str) -> str:
     return rest if naming_words(rest) else normalized_text
 
 
+# How long or how much something takes, said after "mất" ("mất bao lâu", "mất mấy ngày"): no loss (bot.name_markers).
+HOW_LONG = ("bao lâu", "bao nhiêu", "mấy ngày", "mấy tuần", "mấy tháng", "khoảng")
 # "làm hộ chiếu mất mấy ngày": "mất" before how long or how much it takes loses nothing, yet it drew the lost
 # passport's report to the top and the question was asked back. A loss ("bị mất bao lâu") or a death some time
-# ago ("bố tôi mất mấy ngày rồi") keeps it.
+# ago ("bố tôi mất mấy ngày rồi") keeps it. Each phrase as written or typed without diacritics.
 _HOW_LONG_IT_TAKES = re.compile(
-    r"(?<!bị )(?<!bi )\b(?:mất|mat) (?=(?:bao (?:lâu|lau|nhiêu|nhieu)|mấy (?:ngày|tuần|tháng)|may (?:ngay|tuan|thang)"
-    r"|khoảng|khoang)\b(?! (?:\w+ ){0,2}(?:rồi|roi|trước|truoc|nay)\b))"
+    r"(?<!bị )(?<!bi )\b(?:mất|mat) (?=(?:"
+    + "|".join(f"{phrase}|{fold(phrase)}" for phrase in HOW_LONG)
+    + r")\b(?! (?:\w+ ){0,2}(?:rồi|roi|trước|truoc|nay)\b))"
 )
 
 
