@@ -3,19 +3,21 @@
 A few names are for one age only: the birth registration with a health insurance card "cho trẻ em dưới
 6 tuổi", the identity card "cho người từ đủ 14 tuổi trở lên". Their other words fit questions about other
 ages as well: "làm thẻ bhyt cho người trên 80 tuổi" and "con 8 tuổi làm thẻ bảo hiểm y tế" were answered with
-the card for children under 6. A name listing several groups limits the age of one of them only, so it
-limits none: the allowance "cho người cao tuổi từ đủ 75 tuổi đến 80 tuổi …; Người mắc bệnh ung thư …" is also
-for a cancer patient of 60. Ages are in whole years, as half-open ranges [from, to); months ("36 tháng tuổi")
-are not ages here.
+the card for children under 6. A name listing several groups limits the age of one of them only: the
+allowance "cho người cao tuổi từ đủ 75 tuổi đến 80 tuổi …; Người mắc bệnh ung thư …" is also for a cancer
+patient of 60, but not for a mother of 85 asked about with nothing of the other groups ("mẹ tôi 85 tuổi có
+được trợ cấp không" got it before the allowance for the others). Ages are in whole years, as half-open
+ranges [from, to); months ("36 tháng tuổi") are not ages here.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.dossier_codes import DIGIT_WORDS
-from bot.text import fold
+from bot.text import bigrams, fold
 
 AgeRange = tuple[int, float]  # [from, to) in years
 
@@ -62,11 +64,24 @@ def _ranges(folded_text: str) -> list[AgeRange]:
 _SEVERAL_GROUPS = re.compile(r";|\bhoac\b")
 
 
-def name_age_range(normalized_name: str) -> AgeRange | None:
-    """The ages a procedure's name is limited to, if it names one range and one group of people."""
+@dataclass(frozen=True)
+class NameAges:
+    """The ages a procedure's name is limited to, unless the question names one of the name's other groups."""
+
+    limit: AgeRange
+    other_groups: frozenset[str] = frozenset()  # folded bigrams only the other groups of people say
+
+
+def name_age_limit(normalized_name: str) -> NameAges | None:
+    """The ages a procedure's name is limited to, if it names one range."""
     folded = fold(normalized_name)
     ranges = _ranges(folded)
-    return ranges[0] if len(ranges) == 1 and not _SEVERAL_GROUPS.search(folded) else None
+    if len(ranges) != 1:
+        return None
+    groups = _SEVERAL_GROUPS.split(folded)
+    limited = next(g for g in groups if _ranges(g))
+    others = set().union(*(bigrams(g) for g in groups if g is not limited))
+    return NameAges(ranges[0], frozenset(others - bigrams(limited)))
 
 
 def asked_ages(normalized_question: str) -> list[AgeRange]:
@@ -75,9 +90,9 @@ def asked_ages(normalized_question: str) -> list[AgeRange]:
     return _ranges(folded) or ([(60, _NO_LIMIT)] if _ELDERLY.search(folded) else [])
 
 
-def fits_ages(name_range: AgeRange | None, asked: list[AgeRange]) -> bool:
-    """Whether a procedure for ``name_range`` can be for someone of an asked age."""
-    if name_range is None or not asked:
+def fits_ages(name_ages: NameAges | None, asked: list[AgeRange], asked_bigrams: set[str]) -> bool:
+    """Whether a procedure whose name says ``name_ages`` can be for someone of an asked age."""
+    if name_ages is None or not asked or name_ages.other_groups & asked_bigrams:
         return True
-    low, high = name_range
+    low, high = name_ages.limit
     return any(a < high and low < b for a, b in asked)

@@ -270,13 +270,15 @@ class Assistant:
         )
         return next(ordinary, top)
 
-    @staticmethod
-    def _asked_case(result: SearchResult) -> Candidate:
+    def _asked_case(self, result: SearchResult) -> Candidate:
         """The top candidate, whose name lacks the special case asked for (it carries another, "cấp đổi" for
         "cấp lại", or none), unless a candidate whose name carries the asked one matches the question's words at least
-        as well by its name or everyday name, and is at least an eighth as likely. "cấp lại sổ đỏ" ranked the
-        land certificate's exchange above its reissue, whose everyday name it is word for word."""
+        as well by its name or everyday name, is at least an eighth as likely, and names something the top one's
+        name and the question share. "cấp lại sổ đỏ" ranked the land certificate's exchange above its reissue,
+        whose everyday name it is word for word; "hộ chiếu cùng lúc được không" (of "làm căn cước và hộ chiếu
+        cùng lúc") is about the passport, not a birth registration combined with a parent's recognition."""
         top = result.candidates[0]
+        shared = {fold(w) for w in naming_words(result.normalized)} & self.retriever.name_words(top.procedure.code)
 
         def words_matched(c: Candidate) -> float:
             return max(c.feature("lex_name"), c.feature("lex_alias"))
@@ -287,6 +289,7 @@ class Assistant:
             if c.feature("marker_asked") > 0
             and words_matched(c) >= words_matched(top)
             and c.probability >= top.probability / RIVAL_SHARE
+            and (not shared or shared & self.retriever.name_words(c.procedure.code))
         )
         return next(asked, top)
 

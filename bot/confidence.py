@@ -51,7 +51,8 @@ _ADMINISTRATIVE = re.compile(
     r"dat nong nghiep|dat lua|dat trong lua|dat vuon|dat rung|lam nghiep|lam san|van chuyen go|cap so|lam so|"
     r"tap hoa|so nha|chu ho|do dac|dien tich dat|nhan nuoi|nha thuoc|quay thuoc|khen thuong|bang khen|"
     r"danh hieu|lu lut|bao lu|giam tru gia canh|an toan thuc pham|ngan hang chinh sach|dich benh|thiet hai|"
-    r"lan chiem|di san|nop phat|phat nguoi|vi pham giao thong|ngoai gia thu|tro giup phap ly|sat lo|trong rung|"
+    r"lan chiem|chiem dat|dat (?:\w+ ){0,3}bi (?:\w+ ){0,2}chiem|di san|nop phat|phat nguoi|vi pham giao thong|"
+    r"ngoai gia thu|tro giup phap ly|sat lo|trong rung|"
     r"bao tu|nguoi dai dien theo phap luat|kiem dich|nhap khau|xuat khau|phong kham|tam ngung|to khai|mau don|"
     r"chung chi|hanh nghe|cap phep|kiem dinh|kinh doanh|doanh nghiep|chu truong dau tu|thanh lap cong ty|"
     r"thanh lap hoi|mo cong ty|giai the|trach nhiem huu han|giao dat|co phan|hop tac xa|thue|hoa don|hai quan|"
@@ -68,7 +69,8 @@ _ADMINISTRATIVE = re.compile(
 # abroad.
 _ADMINISTRATIVE_WEAKLY = re.compile(
     r"\b(xuat ngu|phuc vien|quan nhan|lao dong|cong bo san pham|thua phat lai|vi bang|hoa giai|hoc ba|tam than|"
-    r"bao luc gia dinh|xam hai|cuu doi|thoat ngheo|hiv|to hop tac|thuy san|kien nghi|phan anh|o nhiem)\b"
+    r"bao luc gia dinh|xam hai|cuu doi|thoat ngheo|hiv|to hop tac|thuy san|kien nghi|phan anh|o nhiem|"
+    r"nop (?:qua mang|tren mang|online|truc tuyen)|tranh chap|via he|long duong)\b"
 )
 
 

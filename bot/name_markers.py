@@ -77,6 +77,16 @@ MARKERS = (
     Marker("lump_sum", ("một lần",), ("1 lần",)),
     Marker("monthly", ("hàng tháng", "hằng tháng"), ("mỗi tháng",)),
     Marker("combined", ("kết hợp", "liên thông"), ("cùng lúc", "đồng thời", "cùng một lúc")),
+    # The birth registration of a grown-up who already has papers: "tôi đã nộp hồ sơ khai sinh bao giờ có kết
+    # quả" got it, its "đã … hồ sơ" the question's words. Not "chưa có giấy khai sinh": a baby has none yet.
+    Marker(
+        "grown_up",
+        ("đã có hồ sơ giấy tờ cá nhân",),
+        (
+            *("khai sinh cho người lớn", "khai sinh cho người già", "đã có hồ sơ"),
+            *("chưa bao giờ có giấy khai sinh", "chưa từng có giấy khai sinh", "chưa từng đăng ký khai sinh"),
+        ),
+    ),
     Marker("report_loss", ("trình báo mất", "báo mất"), _LOSS_PHRASES),
 )
 

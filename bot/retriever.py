@@ -12,11 +12,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import pairwise
 
 import numpy as np
 
-from bot.ages import AgeRange, asked_ages, fits_ages, name_age_range
+from bot.ages import NameAges, asked_ages, fits_ages, name_age_limit
 from bot.embedder import Embedder
 from bot.index import SearchIndex
 from bot.name_markers import name_markers, question_markers
@@ -27,6 +26,7 @@ from bot.siblings import sibling_signals
 from bot.spelling import Speller
 from bot.text import (
     asked_text,
+    bigrams,
     fold,
     naming_words,
     normalize,
@@ -64,11 +64,6 @@ class SearchResult:
         return [c for c in self.candidates if c.procedure.name_without_level == name]
 
 
-def bigrams(normalized_text: str) -> set[str]:
-    folded = words(fold(normalized_text))  # folding keeps the syllables apart: one call, not one per syllable
-    return {f"{a} {b}" for a, b in pairwise(folded)} or set(folded)
-
-
 def top_entries(scores: np.ndarray, depth: int, entry_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
     """The ``depth`` best positive scores, best first, as (entry id, score); ``entry_ids`` maps positions to ids."""
     depth = min(depth, len(scores))
@@ -104,7 +99,7 @@ class _NameTerms:
     words: frozenset[str]  # folded syllables of the name
     alias_words: frozenset[str]  # … of the name and its everyday names
     markers: frozenset[str]  # see bot.name_markers
-    ages: AgeRange | None  # see bot.ages
+    ages: NameAges | None  # see bot.ages
 
     @classmethod
     def of(cls, procedure: Procedure) -> _NameTerms:
@@ -116,7 +111,7 @@ class _NameTerms:
             frozenset(words(fold(name))),
             frozenset(words(fold(with_aliases))),
             name_markers(name),
-            name_age_range(name),
+            name_age_limit(name),
         )
 
 
@@ -212,7 +207,7 @@ class Retriever:
         # A procedure whose name is for another age than the one asked comes after the others and takes
         # none of the probability (bot.ages).
         ages = asked_ages(normalized)
-        fits = np.array([fits_ages(self._terms(code).ages, ages) for code in codes], dtype=bool)
+        fits = np.array([fits_ages(self._terms(code).ages, ages, asked.bigrams) for code in codes], dtype=bool)
         probabilities = np.where(fits, np.exp(scores - scores[fits].max(initial=0.0)), 0.0)
         probabilities /= probabilities.sum() or 1.0
         candidates = [

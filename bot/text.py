@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import pairwise
 
 # Whole-token expansions (keys are lower-case). Ambiguous short forms that are
 # also ordinary words ("a", "t", "bh", "dt") are deliberately left out.
@@ -36,6 +37,7 @@ ABBREVIATIONS: dict[str, str] = {
     "đky": "đăng ký",
     "hs": "hồ sơ",
     "hso": "hồ sơ",
+    "kq": "kết quả",
     "gp": "giấy phép",
     "gks": "giấy khai sinh",
     "cccd": "căn cước công dân",
@@ -160,6 +162,8 @@ COLLOQUIAL_TERMS: dict[str, str] = {
     "sổ đỏ": "giấy chứng nhận quyền sử dụng đất",
     "sổ hồng": "giấy chứng nhận quyền sử dụng đất quyền sở hữu nhà ở",
     "bìa đỏ": "giấy chứng nhận quyền sử dụng đất",
+    "giấy tờ đất": "giấy chứng nhận quyền sử dụng đất",
+    "giấy tờ nhà đất": "giấy chứng nhận quyền sử dụng đất",
     "sang tên": "chuyển nhượng đăng ký biến động",
     "tách sổ": "tách thửa",
     "tách bìa": "tách thửa",
@@ -546,3 +550,9 @@ def naming_words(normalized_text: str) -> list[str]:
 def words(text: str) -> list[str]:
     """Syllables of an already normalised text."""
     return _WORD.findall(text)
+
+
+def bigrams(normalized_text: str) -> set[str]:
+    """Folded pairs of neighbouring syllables (the syllables themselves for a one-word text)."""
+    folded = words(fold(normalized_text))  # folding keeps the syllables apart: one call, not one per syllable
+    return {f"{a} {b}" for a, b in pairwise(folded)} or set(folded)

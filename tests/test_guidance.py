@@ -262,6 +262,10 @@ def guides() -> GuideBook:
         ("dang ky bien dong so do o dau", "land_change_registration"),
         ("đổi tên trên sổ đỏ", "land_change_registration"),
         ("cập nhật số căn cước vào sổ đỏ", "land_change_registration"),
+        # Asked which procedure's processing time, called off-topic, or off-topic for the words around.
+        ("hs nộp rồi bao giờ có kq", "dossier_progress"),
+        ("bac oi lam giay to dat o dau vay", "land_certificate_first_time"),
+        ("tôi đi lên tỉnh xa lắm, có nộp qua mạng được không", "online"),
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:

@@ -24,6 +24,7 @@ def asked(question: str) -> set[str]:
         # A provincial agency, named after the cities "trực thuộc trung ương" that rank as provinces.
         ("Cấp Giấy phép vận chuyển vũ khí tại Công an tỉnh, thành phố trực thuộc trung ương", set()),
         ("Huỷ đăng ký tàu cá", {"remove"}),  # the other spelling of "hủy"
+        ("Thủ tục đăng ký khai sinh cho người đã có hồ sơ, giấy tờ cá nhân", {"grown_up"}),
         # A lost civil status paper is registered again: "làm lại giấy khai sinh bị mất".
         ("Thủ tục đăng ký lại khai sinh", {"reissue"}),
         # The cases a procedure also covers are no special case of it.
@@ -56,6 +57,11 @@ def test_markers_in_names(name: str, markers: set[str]) -> None:
         ("sổ đỏ bị mối ăn mất một góc", {"exchange"}),
         ("thẻ căn cước gắn chip bị lỗi", {"exchange"}),  # answered with a first card
         ("so do bi uot nhoe chu", {"exchange"}),
+        # A grown-up's birth registration: "đã nộp hồ sơ" is a dossier submitted, a baby has no birth paper yet.
+        ("mẹ tôi 60 tuổi chưa bao giờ có giấy khai sinh", {"grown_up"}),
+        ("lam khai sinh cho nguoi lon", {"grown_up"}),
+        ("tôi đã nộp hồ sơ khai sinh bao giờ có kết quả", set()),
+        ("con mới sinh chưa có giấy khai sinh", set()),
     ],
 )
 def test_markers_in_questions(question: str, markers: set[str]) -> None:

@@ -97,6 +97,11 @@ def test_a_question_about_two_procedures_gets_both_answers(assistant: Assistant)
     assert reply.text.count("Hồ sơ cần chuẩn bị") == 2
     both = assistant.ask("lam ho chieu va tam tru")  # "tạm trú" alone is its ordinary case, the registration
     assert both.kind == "answer" and "mã 1.001456" in both.text and "mã 1.004194" in both.text, both.text
+    # "cùng lúc" asks for both at once, not for the birth registration combined with a parent's recognition
+    # (the passport's part, "hộ chiếu cùng lúc được không", was answered with that).
+    together = assistant.ask("tôi muốn làm căn cước và hộ chiếu cùng lúc được không")
+    assert "mã 2.000200" in together.text and "mã 1.001456" in together.text, together.text
+    assert "mã 1.000689" not in together.text
     # Asked back whole, a part is answered and the other asked back about.
     partly = assistant.ask("lam ho chieu va dang ky")
     assert partly.kind == "clarify" and "mã 1.001456" in partly.text and partly.choices, partly.text
@@ -167,6 +172,7 @@ def test_off_topic_questions_are_refused_politely(assistant: Assistant, question
         "nhat ky khai thac thuy san nop o dau",  # a fishing logbook
         "ông bà già rồi được hưởng chế độ gì",
         "gửi đơn kiến nghị về ô nhiễm môi trường",
+        "sửa vỉa hè trước nhà",
     ],
 )
 def test_administrative_questions_are_never_waved_off_as_off_topic(assistant: Assistant, question: str) -> None:
@@ -365,6 +371,10 @@ def test_how_to_submit_online_gets_the_general_guidance(assistant: Assistant) ->
         # "Giấy chứng nhận").
         ("mất giấy chứng nhận quyền sử dụng đất nông nghiệp", "1.012786"),
         ("mất sổ đỏ đất nông nghiệp", "1.012786"),
+        ("ong toi 65 tuoi ho ngheo co duoc tro cap khong", "1.001776"),  # asked back, the jobless benefit first
+        ("đất nhà tôi bị người khác chiếm thì kiện ở đâu", "1.012812"),  # called off-topic
+        ("con toi bi sai ten tren giay khai sinh muon sua", "1.004859"),  # a degree's correction at 0.53
+        ("muốn làm giấy phép bán hàng ăn vỉa hè", "1.013274"),  # a pavement's repair works at 0.91
     ],
 )
 def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, question: str, code: str) -> None:
@@ -464,11 +474,13 @@ def test_a_procedure_for_another_age_comes_after_those_for_the_age_asked(
     assert assistant.ask(question).procedure_code != other_age
 
 
-def test_a_name_listing_several_groups_is_not_limited_to_the_age_of_one(assistant: Assistant) -> None:
+def test_a_name_listing_several_groups_limits_the_age_of_its_group_only(assistant: Assistant) -> None:
     """The allowance "cho người cao tuổi từ đủ 75 tuổi đến 80 tuổi …; Người mắc bệnh ung thư …" is also for a
-    cancer patient of 65."""
+    cancer patient of 65, but not for a mother of 85 (it answered her, before the allowance for the others)."""
     reply = assistant.ask("mẹ tôi 65 tuổi bị ung thư chạy thận có được trợ cấp không")
     assert (reply.kind, reply.procedure_code) == ("answer", "1.012823"), reply.text
+    reply = assistant.ask("mẹ tôi 85 tuổi có được trợ cấp không")
+    assert (reply.kind, reply.procedure_code) == ("answer", "1.001776"), reply.text
 
 
 def test_a_pensioners_death_leads_to_the_death_registration_with_the_survivors_allowance(assistant: Assistant) -> None:

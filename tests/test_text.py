@@ -123,6 +123,7 @@ def test_the_fillers_a_caller_starts_with_are_left_out(text: str, expected: str)
         ("ĐKKS cho con", "đăng ký khai sinh cho con"),
         ("lam cccd ko dc a", "lam căn cước công dân không được a"),
         ("Hs làm GKS gồm j", "hồ sơ làm giấy khai sinh gồm gì"),
+        ("hs nộp rồi bao giờ có kq", "hồ sơ nộp rồi bao giờ có kết quả"),
         ("đổi CCCD, ko có gks thì sao?", "đổi căn cước công dân, không có giấy khai sinh thì sao?"),
         ("hong biet lam sao", "không biet lam sao"),
         # After "sổ" it is "sổ hồng" typed without diacritics (it read "sổ không").
