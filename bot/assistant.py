@@ -249,6 +249,10 @@ class Assistant:
             return self._asked_case(result) if ordinary and missing == ONE_MARKER_MISSING else top
         if missing > 0:
             return self._asked_case(result)
+        if self.retriever.name_markers(top.procedure.code) <= FIRST_ISSUE:
+            # A first issue is the ordinary case already: "con em muốn đi nghĩa vụ quân sự" ranked the first
+            # registration for military service first and was answered with the one while away ("tạm vắng").
+            return top
         return self._ordinary_case(result)
 
     def _ordinary_case(self, result: SearchResult) -> Candidate:

@@ -29,8 +29,10 @@ from bot.answers import source_line
 from bot.text import ASKING_WORDS, fold, normalize, words
 
 # Words that name nothing in such a question ("làm sao để … trên …", "gửi … qua …", "hỏi về (việc) …", "… cái
-# nào nhanh hơn"), folded.
-_LINKING_WORDS = frozenset("sao de tren qua bang vao ve viec cach huong dan giup hay hoac gui cai nhanh hon".split())
+# nào nhanh hơn", "không biết …"), folded.
+_LINKING_WORDS = frozenset(
+    "sao de tren qua bang vao ve viec cach huong dan giup hay hoac gui cai nhanh hon biet".split()
+)
 # Whom the citizen submits for ("… cho người già", "… giúp bố mẹ"; "cho", "giúp" are counted already) or
 # speaks to ("chú ơi cho hỏi …"): still a question of how, not of which procedure.
 _PEOPLE_WORDS = frozenset("nguoi gia cao tuoi lon than khac bo cha me ong ba con chau chu bac cau oi".split())
@@ -86,17 +88,28 @@ class GuideBook:
         asked = words(normalized_question)
         folded = [fold(w) for w in asked]
         covered = {i for i, w in enumerate(folded) if w in _NAMING_NOTHING} | _codes(asked) | _durations(folded)
-        matched = []
+        matched: list[tuple[Guide, list[range]]] = []
         for guide, phrases, subjects, context in zip(
             self.guides, self._phrases, self._subjects, self._context, strict=True
         ):
             spans = _spans(asked, phrases)
             subject_spans = _spans(asked, subjects)
             if spans and (subject_spans or not subjects):
-                matched.append(guide)
+                matched.append((guide, spans + subject_spans))
                 covered.update(i for span in spans + subject_spans for i in span)
                 covered.update(i for i, w in enumerate(asked) if w in context)
-        return matched if len(covered) == len(asked) else []
+        if len(covered) < len(asked):
+            return []
+        # A guide whose every phrase lies inside a longer phrase of another is not asked about: "bán hàng online"
+        # is the tax guide's, not the online submission's "online".
+        return [
+            guide
+            for guide, spans in matched
+            if not any(
+                other is not guide and all(any(_inside(s, o) and s != o for o in others) for s in spans)
+                for other, others in matched
+            )
+        ]
 
 
 def _as_written_and_folded(context: tuple[str, ...]) -> frozenset[str]:
@@ -135,6 +148,10 @@ def _syllables(phrases: tuple[str, ...]) -> list[list[tuple[str, str]]]:
     asked syllable matches one when it is either: typed with diacritics, it must be as written ("khai báo"
     is not the storm, "bão", of the disaster guide); typed without them, any accented form ("khai bao")."""
     return [[(w, fold(w)) for w in words(normalize(p))] for p in phrases]
+
+
+def _inside(span: range, other: range) -> bool:
+    return other.start <= span.start and span.stop <= other.stop
 
 
 def _spans(asked: list[str], phrases: list[list[tuple[str, str]]]) -> list[range]:

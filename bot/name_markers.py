@@ -77,6 +77,13 @@ MARKERS = (
     Marker("lump_sum", ("một lần",), ("1 lần",)),
     Marker("monthly", ("hàng tháng", "hằng tháng"), ("mỗi tháng",)),
     Marker("combined", ("kết hợp", "liên thông"), ("cùng lúc", "đồng thời", "cùng một lúc")),
+    # A home bought in a developer's project: "làm giấy tờ đất ở đâu" and "sổ đỏ đứng tên vợ chồng muốn tách" got its
+    # certificate, taken for the ordinary one of the land certificate's exchange.
+    Marker(
+        "project",
+        ("dự án bất động sản",),
+        ("chung cư", "căn hộ", "đất nền", "nhà dự án", "trong dự án", "chủ đầu tư"),
+    ),
     # The birth registration of a grown-up who already has papers: "tôi đã nộp hồ sơ khai sinh bao giờ có kết
     # quả" got it, its "đã … hồ sơ" the question's words. Not "chưa có giấy khai sinh": a baby has none yet.
     Marker(

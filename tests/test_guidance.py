@@ -266,6 +266,12 @@ def guides() -> GuideBook:
         ("hs nộp rồi bao giờ có kq", "dossier_progress"),
         ("bac oi lam giay to dat o dau vay", "land_certificate_first_time"),
         ("tôi đi lên tỉnh xa lắm, có nộp qua mạng được không", "online"),
+        ("hổng biết làm sổ hộ nghèo sao", "poor_household_recognition"),  # asked back, emergency aid first
+        # A household business's tax: its end ("đóng mã số thuế hộ kinh doanh" is its everyday name) at 0.93.
+        ("hộ kinh doanh có phải đóng thuế không", "household_business_tax"),
+        ("thuế khoán hộ kinh doanh đóng ở đâu", "household_business_tax"),
+        # "online" inside the tax guide's "bán hàng online" is no online submission.
+        ("bán hàng online có phải đóng thuế không", "household_business_tax"),
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -416,6 +422,8 @@ def test_living_far_away_gets_both_ways_of_submitting_from_home(guides: GuideBoo
         "cập nhật căn cước cho con",
         "sổ đỏ bị ghi sai tên",
         "đăng ký biến động chuyển mục đích sử dụng đất",
+        "đóng mã số thuế hộ kinh doanh",  # the household business's end
+        "khai thuế theo từng lần phát sinh",
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -459,6 +467,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "contact",
         "will",
         "bank_cards",
+        "household_business_tax",
         "student_loan",
         "overseas_work",
         "land_acquisition_compensation",

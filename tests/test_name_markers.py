@@ -25,6 +25,11 @@ def asked(question: str) -> set[str]:
         ("Cấp Giấy phép vận chuyển vũ khí tại Công an tỉnh, thành phố trực thuộc trung ương", set()),
         ("Huỷ đăng ký tàu cá", {"remove"}),  # the other spelling of "hủy"
         ("Thủ tục đăng ký khai sinh cho người đã có hồ sơ, giấy tờ cá nhân", {"grown_up"}),
+        (
+            "Đăng ký, cấp Giấy chứng nhận quyền sử dụng đất cho người nhận chuyển nhượng quyền sở hữu nhà ở, công "
+            "trình xây dựng trong dự án bất động sản",
+            {"project"},
+        ),
         # A lost civil status paper is registered again: "làm lại giấy khai sinh bị mất".
         ("Thủ tục đăng ký lại khai sinh", {"reissue"}),
         # The cases a procedure also covers are no special case of it.
@@ -62,6 +67,7 @@ def test_markers_in_names(name: str, markers: set[str]) -> None:
         ("lam khai sinh cho nguoi lon", {"grown_up"}),
         ("tôi đã nộp hồ sơ khai sinh bao giờ có kết quả", set()),
         ("con mới sinh chưa có giấy khai sinh", set()),
+        ("làm sổ hồng chung cư", {"project"}),
     ],
 )
 def test_markers_in_questions(question: str, markers: set[str]) -> None:
