@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.text import HOW_LONG, fold, words
+from bot.text import NOT_A_LOSS, fold, words
 
 
 @dataclass(frozen=True)
@@ -110,14 +110,7 @@ def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
 
 # "Công an tỉnh, thành phố trực thuộc trung ương" names a provincial agency, not the centre.
 _PROVINCE_CITY = _pattern(("thành phố trực thuộc trung ương",))
-# "mất" that loses no paper: how long or how much it takes ("hộ chiếu làm mất bao nhiêu ngày" got the lost
-# passport's report), or a lost job, strength or person ("chồng bị mất tích" got a marriage registered again).
-_NOT_A_LOSS = _pattern(
-    (
-        *(f"mất {phrase}" for phrase in HOW_LONG),
-        *("mất việc", "mất sức", "mất khả năng", "mất năng lực", "mất tích"),
-    )
-)
+_NOT_A_LOSS = _pattern(NOT_A_LOSS)
 _IN_NAMES = [(m.name, _pattern(m.in_names)) for m in MARKERS]
 _IN_QUESTIONS = [(m.name, _pattern((*m.in_names, *m.in_questions))) for m in MARKERS]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from itertools import pairwise
 
 # Whole-token expansions (keys are lower-case). Ambiguous short forms that are
@@ -354,10 +355,13 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", _ADDRESSING_THE_LINE.sub(" ", _FILLERS_AT_THE_START.sub("", lowered))).strip()
 
 
-_COLLOQUIAL = [
-    (re.compile(rf"\b({re.escape(term)}|{re.escape(fold(term))})\b"), official)
-    for term, official in COLLOQUIAL_TERMS.items()
-]
+def _written_or_folded(phrases: Iterable[str]) -> re.Pattern[str]:
+    """Matches any of the phrases, as written or typed without diacritics."""
+    alternatives = (f"{re.escape(p)}|{re.escape(fold(p))}" for p in phrases)
+    return re.compile(rf"\b(?:{'|'.join(alternatives)})\b")
+
+
+_COLLOQUIAL = [(term, _written_or_folded([term]), official) for term, official in COLLOQUIAL_TERMS.items()]
 
 
 # "tại / ở / lên … ủy ban nhân dân (cấp) xã": where the citizen goes, not which procedure. Left in,
@@ -446,6 +450,18 @@ HOW_LONG = ("bao lâu", "bao nhiêu", "mấy ngày", "mấy tuần", "mấy thá
 # "làm hộ chiếu mất mấy ngày": "mất" before how long or how much it takes loses nothing, yet it drew the lost
 # passport's report to the top and the question was asked back. A loss ("bị mất bao lâu") or a death some time
 # ago ("bố tôi mất mấy ngày rồi") keeps it. Each phrase as written or typed without diacritics.
+# "mất" that loses no paper: how long or how much it takes ("hộ chiếu làm mất bao nhiêu ngày" got the lost
+# passport's report), a lost job, strength or person ("chồng bị mất tích" got a marriage registered again), the
+# hospital's birth notice lost before the birth is registered ("giấy chứng sinh bị mất làm sao khai sinh" got the
+# birth registered again), or a cut in the power or water ("nhà bị mất điện" was asked back with reissues). Read
+# by the markers (bot.name_markers) and beside the everyday term of a loss (LOSS_TERM).
+NOT_A_LOSS = (
+    *(f"mất {phrase}" for phrase in HOW_LONG),
+    *("mất việc", "mất sức", "mất khả năng", "mất năng lực", "mất tích"),
+    *("mất giấy chứng sinh", "chứng sinh bị mất", "mất điện", "mất nước"),
+)
+_NOT_A_LOSS = _written_or_folded(NOT_A_LOSS)
+LOSS_TERM = "bị mất"  # the everyday term that asks for a reissue (COLLOQUIAL_TERMS)
 _HOW_LONG_IT_TAKES = re.compile(
     r"(?<!bị )(?<!bi )\b(?:mất|mat) (?=(?:"
     + "|".join(f"{phrase}|{fold(phrase)}" for phrase in HOW_LONG)
@@ -498,7 +514,12 @@ _ELDERLY_WORDS = re.compile(r"\b(?:già (?:yếu|rồi|cả)|gia (?:yeu|roi))\b"
 
 def with_official_terms(normalized_text: str) -> str:
     """The text plus the official terms of the everyday words it uses."""
-    extra = [official for pattern, official in _COLLOQUIAL if pattern.search(normalized_text)]
+    losses = _NOT_A_LOSS.sub(" ", normalized_text)
+    extra = [
+        official
+        for term, pattern, official in _COLLOQUIAL
+        if pattern.search(losses if term == LOSS_TERM else normalized_text)
+    ]
     folded = fold(normalized_text).lower()
     if _names_a_death_alone(folded):
         extra.append("khai tử")

@@ -272,6 +272,11 @@ def guides() -> GuideBook:
         ("thuế khoán hộ kinh doanh đóng ở đâu", "household_business_tax"),
         # "online" inside the tax guide's "bán hàng online" is no online submission.
         ("bán hàng online có phải đóng thuế không", "household_business_tax"),
+        # A stolen motorbike got the driving licence's reissue at 0.92.
+        ("em bị mất xe máy thì trình báo ở đâu", "theft_report"),
+        ("bị trộm mất ví", "theft_report"),
+        ("xe không chính chủ có bị phạt không", "vehicle_transfer"),  # called off-topic
+        ("xin học cho con vào lớp 1 trái tuyến", "first_grade_enrolment"),  # called off-topic
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -424,6 +429,8 @@ def test_living_far_away_gets_both_ways_of_submitting_from_home(guides: GuideBoo
         "đăng ký biến động chuyển mục đích sử dụng đất",
         "đóng mã số thuế hộ kinh doanh",  # the household business's end
         "khai thuế theo từng lần phát sinh",
+        "bị trộm ví mất căn cước",  # the card's reissue
+        "bang lai bi mat cap lai co phai thi lai khong",  # "mat cap" is no theft here
     ],
 )
 def test_a_question_that_names_anything_else_is_not_general_guidance(guides: GuideBook, question: str) -> None:
@@ -468,6 +475,7 @@ def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) ->
         "will",
         "bank_cards",
         "household_business_tax",
+        "theft_report",
         "student_loan",
         "overseas_work",
         "land_acquisition_compensation",

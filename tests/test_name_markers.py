@@ -84,6 +84,7 @@ def test_losing_is_not_taking_time_dying_or_losing_a_job() -> None:
     assert asked("bị mất việc thì hưởng trợ cấp gì") == set()
     assert asked("bi mat suc lao dong co duoc tro cap khong") == set()
     assert asked("chồng bị mất tích 3 năm làm sao ly hôn") == set()
+    assert asked("giay chung sinh bi mat lam sao khai sinh") == set()  # registered again, not for the first time
 
 
 def test_an_accented_syllable_must_match_exactly() -> None:

@@ -364,6 +364,11 @@ def test_official_terms_are_not_added_to_unrelated_text() -> None:
     assert "người cao tuổi" not in with_official_terms(normalize("đất tăng giá rồi thuế có tăng không"))
     # Whole words only, and no key folds into an everyday word ("do", "because").
     assert with_official_terms("mua do dung vi do troi mua") == "mua do dung vi do troi mua"
+    # "bị mất" asks for a reissue only where it loses a paper: not a missing husband, a power cut or the
+    # hospital's birth notice lost before the birth is registered (that got the birth registered again).
+    assert "cấp lại" in with_official_terms(normalize("căn cước bị mất"))
+    for question in ("chồng bị mất tích", "nhà bị mất điện", "giấy chứng sinh bị mất làm sao khai sinh"):
+        assert "cấp lại" not in with_official_terms(normalize(question)), question
 
 
 @pytest.mark.parametrize(
