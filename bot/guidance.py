@@ -120,11 +120,16 @@ def _as_written_and_folded(context: tuple[str, ...]) -> frozenset[str]:
     return frozenset(written | {fold(w) for w in written})
 
 
+# The digits and separators of a code as a caller says them, as written: folded, "làm", "tạm", "sau" would be
+# read as "lăm", "tám", "sáu".
+_SPOKEN_CODE_WORDS = frozenset("không một hai ba bốn tư năm lăm sáu bảy tám chín mười mươi linh lẻ chấm gạch".split())
+
+
 def _codes(asked: list[str]) -> set[int]:
-    """Where the words are a code, a phone number or a date: three or more numbers in a row ("hồ sơ mã
-    000.00.12.H48-241205-0001 đến đâu rồi"). They name nothing; a number alone may ("trẻ em 3 tuổi" is a
-    guide's context, "15 tuổi" is not)."""
-    numbers = [any(c.isdigit() for c in w) for w in asked] + [False]
+    """Where the words are a code, a phone number or a date: three or more numbers in a row, in digits or
+    spoken ("hồ sơ mã 000.00.12.H48-241205-0001 đến đâu rồi", "mã hồ sơ không không không chấm năm ba"). They
+    name nothing; a number alone may ("trẻ em 3 tuổi" is a guide's context, "15 tuổi" is not)."""
+    numbers = [any(c.isdigit() for c in w) or w.lower() in _SPOKEN_CODE_WORDS for w in asked] + [False]
     found: set[int] = set()
     start = 0
     for i, number in enumerate(numbers):

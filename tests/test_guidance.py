@@ -277,6 +277,8 @@ def guides() -> GuideBook:
         ("bị trộm mất ví", "theft_report"),
         ("xe không chính chủ có bị phạt không", "vehicle_transfer"),  # called off-topic
         ("xin học cho con vào lớp 1 trái tuyến", "first_grade_enrolment"),  # called off-topic
+        ("cho tôi hỏi mã hồ sơ không không không chấm năm ba", "dossier_progress"),  # a code said on the phone
+        ("ủy ban xã ở đâu", "contact"),  # asked back with a marital status certificate
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
