@@ -445,11 +445,8 @@ def without_things_to_bring(normalized_text: str) -> str:
     return rest if naming_words(rest) else normalized_text
 
 
-# How long or how much something takes, said after "mất" ("mất bao lâu", "mất mấy ngày"): no loss (bot.name_markers).
+# How long or how much something takes, said after "mất" ("mất bao lâu", "mất mấy ngày"): no loss (NOT_A_LOSS).
 HOW_LONG = ("bao lâu", "bao nhiêu", "mấy ngày", "mấy tuần", "mấy tháng", "khoảng")
-# "làm hộ chiếu mất mấy ngày": "mất" before how long or how much it takes loses nothing, yet it drew the lost
-# passport's report to the top and the question was asked back. A loss ("bị mất bao lâu") or a death some time
-# ago ("bố tôi mất mấy ngày rồi") keeps it. Each phrase as written or typed without diacritics.
 # "mất" that loses no paper: how long or how much it takes ("hộ chiếu làm mất bao nhiêu ngày" got the lost
 # passport's report), a lost job, strength or person ("chồng bị mất tích" got a marriage registered again), the
 # hospital's birth notice lost before the birth is registered ("giấy chứng sinh bị mất làm sao khai sinh" got the
@@ -462,6 +459,9 @@ NOT_A_LOSS = (
 )
 _NOT_A_LOSS = _written_or_folded(NOT_A_LOSS)
 LOSS_TERM = "bị mất"  # the everyday term that asks for a reissue (COLLOQUIAL_TERMS)
+# "làm hộ chiếu mất mấy ngày": "mất" before how long or how much it takes loses nothing, yet it drew the lost
+# passport's report to the top and the question was asked back. A loss ("bị mất bao lâu") or a death some time
+# ago ("bố tôi mất mấy ngày rồi") keeps it. Each phrase as written or typed without diacritics.
 _HOW_LONG_IT_TAKES = re.compile(
     r"(?<!bị )(?<!bi )\b(?:mất|mat) (?=(?:"
     + "|".join(f"{phrase}|{fold(phrase)}" for phrase in HOW_LONG)
