@@ -222,7 +222,7 @@ COLLOQUIAL_TERMS: dict[str, str] = {
     "qua đời": "khai tử",
     "từ trần": "khai tử",
     "bệnh binh": "người có công",
-    "người già": "người cao tuổi trợ cấp xã hội",
+    "người già": "người cao tuổi",
     "thương binh": "người có công",
     "liệt sĩ": "người có công",
     "nước ngầm": "nước dưới đất",

@@ -387,6 +387,13 @@ def test_everyday_phrasings_reach_the_procedure_they_name(assistant: Assistant, 
     assert reply.kind == "answer" and reply.procedure_code == code, (reply.kind, reply.procedure_name)
 
 
+def test_the_elderly_named_beside_another_procedure_do_not_draw_their_allowance(assistant: Assistant) -> None:
+    """"người già" once also added the allowance's words ("trợ cấp xã hội"): a signature's certification for an
+    old person who cannot write was answered with the elderly's allowance at 0.95."""
+    reply = assistant.ask("chứng thực chữ ký người già không biết chữ")
+    assert not (reply.kind == "answer" and reply.procedure_code in {"1.012823", "1.001776"}), reply.text
+
+
 def test_a_purpose_shared_with_an_everyday_name_does_not_answer_for_that_procedure(assistant: Assistant) -> None:
     """An income certificate for a bank loan is not the marital-status certificate, though people get one
     of those for bank loans too (an everyday name that said so answered this at confidence 0.87)."""
