@@ -279,6 +279,7 @@ def guides() -> GuideBook:
         ("xin học cho con vào lớp 1 trái tuyến", "first_grade_enrolment"),  # called off-topic
         ("cho tôi hỏi mã hồ sơ không không không chấm năm ba", "dossier_progress"),  # a code said on the phone
         ("ủy ban xã ở đâu", "contact"),  # asked back with a marital status certificate
+        ("tiền tuất hàng tháng cho vợ liệt sĩ", "martyr_family_benefits"),  # social insurance's survivors' benefit
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
