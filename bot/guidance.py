@@ -105,10 +105,7 @@ class GuideBook:
         return [
             guide
             for guide, spans in matched
-            if not any(
-                other is not guide and all(any(_inside(s, o) and s != o for o in others) for s in spans)
-                for other, others in matched
-            )
+            if not any(other is not guide and _within_longer(spans, others) for other, others in matched)
         ]
 
 
@@ -155,8 +152,11 @@ def _syllables(phrases: tuple[str, ...]) -> list[list[tuple[str, str]]]:
     return [[(w, fold(w)) for w in words(normalize(p))] for p in phrases]
 
 
-def _inside(span: range, other: range) -> bool:
-    return other.start <= span.start and span.stop <= other.stop
+def _within_longer(spans: list[range], others: list[range]) -> bool:
+    """Whether each span lies inside a longer one of ``others``."""
+    return all(
+        any(o.start <= s.start and s.stop <= o.stop and s != o for o in others) for s in spans
+    )
 
 
 def _spans(asked: list[str], phrases: list[list[tuple[str, str]]]) -> list[range]:

@@ -355,10 +355,14 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", _ADDRESSING_THE_LINE.sub(" ", _FILLERS_AT_THE_START.sub("", lowered))).strip()
 
 
+def _written_or_folded_alternatives(phrases: Iterable[str]) -> str:
+    """A regex alternation of the phrases, each as written or typed without diacritics."""
+    return "|".join(f"{re.escape(p)}|{re.escape(fold(p))}" for p in phrases)
+
+
 def _written_or_folded(phrases: Iterable[str]) -> re.Pattern[str]:
     """Matches any of the phrases, as written or typed without diacritics."""
-    alternatives = (f"{re.escape(p)}|{re.escape(fold(p))}" for p in phrases)
-    return re.compile(rf"\b(?:{'|'.join(alternatives)})\b")
+    return re.compile(rf"\b(?:{_written_or_folded_alternatives(phrases)})\b")
 
 
 _COLLOQUIAL = [(term, _written_or_folded([term]), official) for term, official in COLLOQUIAL_TERMS.items()]
@@ -464,7 +468,7 @@ LOSS_TERM = "bị mất"  # the everyday term that asks for a reissue (COLLOQUIA
 # ago ("bố tôi mất mấy ngày rồi") keeps it. Each phrase as written or typed without diacritics.
 _HOW_LONG_IT_TAKES = re.compile(
     r"(?<!bị )(?<!bi )\b(?:mất|mat) (?=(?:"
-    + "|".join(f"{phrase}|{fold(phrase)}" for phrase in HOW_LONG)
+    + _written_or_folded_alternatives(HOW_LONG)
     + r")\b(?! (?:\w+ ){0,2}(?:rồi|roi|trước|truoc|nay)\b))"
 )
 
