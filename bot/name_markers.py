@@ -108,16 +108,17 @@ def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)")
 
 
-# "Công an tỉnh, thành phố trực thuộc trung ương" names a provincial agency, not the centre.
-_PROVINCE_CITY = _pattern(("thành phố trực thuộc trung ương",))
-_NOT_A_LOSS = _pattern(NOT_A_LOSS)
+# Phrases that hold a marker's word but ask for no case: "Công an tỉnh, thành phố trực thuộc trung ương" names a
+# provincial agency, not the centre; "xin thôi quốc tịch Việt Nam" is no foreigner's case (it got the renunciation
+# at an embassy abroad over the one in the country).
+_NO_CASE = _pattern(("thành phố trực thuộc trung ương", "quốc tịch việt nam", *NOT_A_LOSS))
 _IN_NAMES = [(m.name, _pattern(m.in_names)) for m in MARKERS]
 _IN_QUESTIONS = [(m.name, _pattern((*m.in_names, *m.in_questions))) for m in MARKERS]
 
 
 def _markers(normalized_text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> frozenset[str]:
     text = " ".join(words(normalized_text))  # punctuation between words is not part of a phrase
-    text = _NOT_A_LOSS.sub(" ", _PROVINCE_CITY.sub("", text))
+    text = _NO_CASE.sub(" ", text)
     return frozenset(name for name, pattern in patterns if pattern.search(text))
 
 

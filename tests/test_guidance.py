@@ -265,6 +265,8 @@ def guides() -> GuideBook:
         # Asked which procedure's processing time, called off-topic, or off-topic for the words around.
         ("hs nộp rồi bao giờ có kq", "dossier_progress"),
         ("bac oi lam giay to dat o dau vay", "land_certificate_first_time"),
+        ("cap lan dau so do cho dat khai hoang", "land_certificate_first_time"),
+        ("đất ông bà để lại chưa có sổ đỏ làm thế nào", "land_certificate_first_time"),
         ("tôi đi lên tỉnh xa lắm, có nộp qua mạng được không", "online"),
         ("hổng biết làm sổ hộ nghèo sao", "poor_household_recognition"),  # asked back, emergency aid first
         # A household business's tax: its end ("đóng mã số thuế hộ kinh doanh" is its everyday name) at 0.93.

@@ -54,6 +54,10 @@ def test_markers_in_names(name: str, markers: set[str]) -> None:
         ("cắt khẩu cho người đã mất", {"remove"}),
         ("giấy khai sinh ghi sai ngày sinh", {"correct"}),
         ("lấy chồng Hàn Quốc đăng ký kết hôn ở đâu", {"foreign"}),
+        # Renouncing Vietnamese nationality is no foreigner's case; a foreign nationality is.
+        ("xin thôi quốc tịch việt nam", set()),
+        ("xin thoi quoc tich viet nam", set()),
+        ("kết hôn với người có quốc tịch Úc", {"foreign"}),
         ("có việc làm rồi thì báo dừng hẳn thất nghiệp", {"end"}),
         # A lost wallet's papers are lost: "mất ví có … bằng lái xe" got a new licence.
         ("mất ví có bằng lái xe", {"reissue", "report_loss"}),
