@@ -299,14 +299,21 @@ class Assistant:
 
     def _with_other_procedures(self, reply: Reply, result: SearchResult, parts: list[str]) -> Reply:
         """The answer followed by the answers for the other procedures the question names (``parts``,
-        see bot.question_parts), each answered with confidence on its own, about what the whole question asks."""
+        see bot.question_parts), each answered with confidence on its own, about what the whole question asks.
+        A procedure the answer's joins in one dossier is not answered again ("làm khai sinh và nhập hộ khẩu
+        cho con": the joint registration, not that and each of the two)."""
         answered = {reply.procedure_code}
         texts = [reply.text]
+        joint = self.procedure(reply.procedure_code or "")
         for part in parts:
             part_reply = self.reply(self.retriever.search(part), log_unanswered=False, asked_in=result.question)
-            if part_reply.kind == "answer" and part_reply.procedure_code not in answered:
-                answered.add(part_reply.procedure_code)
-                texts.append(part_reply.text)
+            if part_reply.kind != "answer" or part_reply.procedure_code in answered:
+                continue
+            part_procedure = self.procedure(part_reply.procedure_code or "")
+            if joint and part_procedure and joint.joins(part_procedure):
+                continue
+            answered.add(part_reply.procedure_code)
+            texts.append(part_reply.text)
         return replace(reply, text="\n\n".join(texts)) if len(texts) > 1 else reply
 
     def _clarify(self, result: SearchResult, confidence: float) -> Reply:

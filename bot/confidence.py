@@ -70,7 +70,7 @@ _ADMINISTRATIVE = re.compile(
 _ADMINISTRATIVE_WEAKLY = re.compile(
     r"\b(xuat ngu|phuc vien|quan nhan|lao dong|cong bo san pham|thua phat lai|vi bang|hoa giai|hoc ba|tam than|"
     r"bao luc gia dinh|xam hai|cuu doi|thoat ngheo|hiv|to hop tac|thuy san|kien nghi|phan anh|o nhiem|"
-    r"nop (?:qua mang|tren mang|online|truc tuyen)|tranh chap|via he|long duong)\b"
+    r"nop (?:qua mang|tren mang|online|truc tuyen)|tranh chap|via he|long duong|hoi cho|trien lam|benh nghe nghiep)\b"
 )
 
 

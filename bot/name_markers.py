@@ -70,7 +70,7 @@ MARKERS = (
         ("nước ngoài", *_FOREIGN_PHRASES),
     ),
     Marker("border", ("biên giới",), ()),
-    Marker("temporary", ("tạm thời", "có thời hạn"), ()),
+    Marker("temporary", ("tạm thời", "có thời hạn"), ("nhà tạm", "công trình tạm", "xây tạm")),
     Marker("first_time", ("lần đầu",), ("mới mua", "đầu tiên")),
     Marker("central", ("trung ương", "cấp bộ"), ("cục", "bộ công an", "bộ ngoại giao")),
     Marker("recurrence", ("tái phát",), ()),

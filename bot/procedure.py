@@ -156,6 +156,13 @@ class Procedure:
     def portal_url(self) -> str:
         return PORTAL_DETAIL_URL.format(code=self.national_code)
 
+    def joins(self, other: Procedure) -> bool:
+        """Whether this procedure's name lists the other among those it joins in one dossier: "Đăng ký khai
+        sinh, đăng ký thường trú, cấp thẻ bảo hiểm y tế cho trẻ em dưới 6 tuổi" joins "Thủ tục đăng ký khai
+        sinh" and "Đăng ký thường trú" (not "Xóa đăng ký thường trú")."""
+        listed = [item.strip() for item in self.name_without_level.split(",")]
+        return len(listed) > 1 and other.name_without_level.removeprefix("thủ tục ").strip() in listed
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

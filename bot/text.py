@@ -85,6 +85,8 @@ ABBREVIATIONS: dict[str, str] = {
     "cty": "công ty",
     "tnhh": "trách nhiệm hữu hạn",
     "đkx": "đăng ký xe",
+    "oto": "ô tô",
+    "ôtô": "ô tô",
     "oke": "được",
     "ok": "được",
     "pải": "phải",

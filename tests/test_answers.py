@@ -351,3 +351,11 @@ def test_a_question_with_more_digits_than_letters_is_readable(
     # A dossier code has more digits than the question has letters: it was refused as unreadable.
     reply = make_assistant(constant_confidence(0.99)).ask("hồ sơ mã 000.00.12.H48-241205-0001 đến đâu rồi")
     assert reply.kind != "invalid"
+
+
+def test_a_procedure_joins_those_its_name_lists() -> None:
+    joint = Procedure("2.002621", "Đăng ký khai sinh, đăng ký thường trú, cấp thẻ bảo hiểm y tế cho trẻ em dưới 6 tuổi")
+    assert joint.joins(Procedure("1.001193", "Thủ tục đăng ký khai sinh"))
+    assert joint.joins(Procedure("1.004222", "Đăng ký thường trú (thực hiện tại cấp xã)"))
+    assert not joint.joins(Procedure("1.003197", "Xóa đăng ký thường trú"))
+    assert not Procedure("1.004222", "Đăng ký thường trú").joins(joint)

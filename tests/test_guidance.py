@@ -282,6 +282,21 @@ def guides() -> GuideBook:
         ("cho tôi hỏi mã hồ sơ không không không chấm năm ba", "dossier_progress"),  # a code said on the phone
         ("ủy ban xã ở đâu", "contact"),  # asked back with a marital status certificate
         ("tiền tuất hàng tháng cho vợ liệt sĩ", "martyr_family_benefits"),  # social insurance's survivors' benefit
+        # VNeID's information, not how to submit online: a degree's correction at 0.50, an electricity contract's
+        # change at 0.58, a first driving licence at 0.61.
+        ("tôi bị sai tên trên vneid", "vneid_information"),
+        ("cập nhật thông tin hôn nhân trên vneid", "vneid_information"),
+        ("tich hop bang lai xe vao vneid", "vneid_information"),
+        ("tôi chưa có tài khoản vneid", "online"),  # declined
+        ("nộp hồ sơ trên vneid", "online"),
+        # A dossier's progress asked with its code, or when it was due: a marital status certificate at 0.82
+        # ("tình trạng"), declined, called off-topic.
+        ("ma ho so 000.00.12.H48-241203-0001 tinh trang the nao", "dossier_progress"),
+        ("ho so cua toi nop tuan truoc gio den dau roi", "dossier_progress"),
+        ("hẹn trả kết quả hôm nay mà chưa có", "dossier_progress"),
+        ("to giac toi pham o dau", "theft_report"),  # called off-topic
+        ("bố mất rồi sổ đỏ đứng tên bố thì làm sao", "land_transfer"),  # a lost certificate's reissue at 0.69
+        ("xuat khau lao dong han quoc theo chuong trinh eps", "overseas_work"),  # asked back, a criminal record first
     ],
 )
 def test_a_question_about_submitting_names_its_topic(guides: GuideBook, question: str, topic: str) -> None:
@@ -445,6 +460,7 @@ def test_a_question_that_names_anything_else_is_not_general_guidance(guides: Gui
 def test_every_guide_ends_with_its_sources_and_review_date(guides: GuideBook) -> None:
     assert {g.id for g in guides.guides} == {
         "online",
+        "vneid_information",
         "post",
         "dossier_progress",
         "dossier_statuses",

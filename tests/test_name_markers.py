@@ -72,6 +72,7 @@ def test_markers_in_names(name: str, markers: set[str]) -> None:
         ("tôi đã nộp hồ sơ khai sinh bao giờ có kết quả", set()),
         ("con mới sinh chưa có giấy khai sinh", set()),
         ("làm sổ hồng chung cư", {"project"}),
+        ("xin phép xây nhà tạm", {"temporary"}),
     ],
 )
 def test_markers_in_questions(question: str, markers: set[str]) -> None:

@@ -149,6 +149,7 @@ def test_the_fillers_a_caller_starts_with_are_left_out(text: str, expected: str)
         ("cho be 3t", "cho be 3 tuổi"),
         ("nộp 5t", "nộp 5t"),
         ("e 14t", "em 14 tuổi"),
+        ("cải tạo xe oto", "cải tạo xe ô tô"),
     ],
 )
 def test_teen_code_and_abbreviations_are_expanded(text: str, expected: str) -> None:
