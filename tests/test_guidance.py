@@ -296,6 +296,14 @@ def guides() -> GuideBook:
         ("hẹn trả kết quả hôm nay mà chưa có", "dossier_progress"),
         ("to giac toi pham o dau", "theft_report"),  # called off-topic
         ("bố mất rồi sổ đỏ đứng tên bố thì làm sao", "land_transfer"),  # a lost certificate's reissue at 0.69
+        # Long questions telling the citizen's situation: emergency aid for the gravely ill at 0.93, asked back
+        # with an electricity contract first, a building permit for repairs at 0.94.
+        ("Nhà tôi thuộc hộ cận nghèo, con tôi học đại học có được vay vốn không?", "student_loan"),
+        ("Tôi muốn sang tên xe máy mua lại của người quen ở huyện khác thì thủ tục thế nào?", "vehicle_transfer"),
+        (
+            "Ông tôi là người có công với cách mạng, nay muốn được hỗ trợ sửa nhà thì hồ sơ gồm những gì?",
+            "merit_housing_support",
+        ),
         ("xuat khau lao dong han quoc theo chuong trinh eps", "overseas_work"),  # asked back, a criminal record first
     ],
 )
